@@ -23,8 +23,10 @@ import threading
 REDACTED = "[redacted]"
 
 _lock = threading.Lock()
-_secrets: set[str] = set()
+MAX_SECRETS = 20_000  # the oldest (expired tokens, mostly) are forgotten past this
+_secrets: dict[str, None] = {}  # insertion-ordered set
 _secret_re: re.Pattern[str] | None = None
+_dirty = False
 
 _SENSITIVE_KEYS = (
     "client_secret|consumer_secret|access_token|refresh_token|id_token|password|passwd|"
@@ -43,20 +45,32 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 def register_secret(value: str | None) -> None:
     """Never let ``value`` appear in a log line from now on (values under 4 chars are ignored)."""
-    global _secret_re
+    global _dirty
     if not value or len(value) < 4:
         return
     with _lock:
         if value in _secrets:
             return
-        _secrets.add(value)
-        ordered = sorted(_secrets, key=len, reverse=True)
-        _secret_re = re.compile("|".join(re.escape(s) for s in ordered))
+        _secrets[value] = None
+        while len(_secrets) > MAX_SECRETS:
+            del _secrets[next(iter(_secrets))]
+        _dirty = True
+
+
+def _secret_pattern() -> re.Pattern[str] | None:
+    global _secret_re, _dirty
+    if _dirty:
+        with _lock:
+            if _dirty:
+                ordered = sorted(_secrets, key=len, reverse=True)
+                _secret_re = re.compile("|".join(re.escape(s) for s in ordered)) if ordered else None
+                _dirty = False
+    return _secret_re
 
 
 def redact(text: str) -> str:
     """``text`` with every registered secret and credential-shaped value masked."""
-    pattern = _secret_re
+    pattern = _secret_pattern()
     if pattern is not None:
         text = pattern.sub(REDACTED, text)
     for regex, repl in _PATTERNS:

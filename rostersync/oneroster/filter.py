@@ -132,7 +132,9 @@ def parse_filter(text: str) -> Filter:
         if word is None:
             raise FilterSyntaxError("AND, OR or the end of the filter", pos)
         pos += len(word)
-        if pos >= n or text[pos] not in _WS:
+        if pos >= n or _skip_ws(text, pos) >= n:
+            raise FilterSyntaxError(f"a clause after {word.upper()}", n)
+        if text[pos] not in _WS:
             raise FilterSyntaxError(f"a space after {word.upper()}", pos)
         word = word.upper()
         if logic is not None and word != logic:
@@ -186,8 +188,8 @@ def _parse_clause(text: str, pos: int) -> tuple[Clause, int]:
     while True:
         close = text.find("'", pos)
         if close < 0:
-            raise FilterSyntaxError("a closing quote for the value opened", start,
-                                    detail="the value is not terminated")
+            raise FilterSyntaxError("a closing quote (')", n,
+                                    detail=f"the value opened at character {start + 1} never ends")
         parts.append(text[pos:close])
         if close + 1 < n and text[close + 1] == "'":
             parts.append("'")
@@ -298,33 +300,52 @@ _ORDER: dict[str, Callable[[object, object], bool]] = {
 }
 
 
-def _clause_predicate(clause: Clause) -> Callable[[Mapping], bool]:
-    parts = clause.field.split(".")
+def _value_test(clause: Clause) -> Callable[[object], bool]:
+    """``leaf -> bool`` for one clause (``!=`` tests equality; the caller negates)."""
     operand = clause.value
     if clause.op == "~":
         needle = operand.casefold()
-
-        def contains(record: Mapping) -> bool:
-            return any(needle in leaf_text(v).casefold() for v in _walk(record, parts, 0))
-        return contains
+        return lambda value: needle in leaf_text(value).casefold()
 
     compare = _ORDER["=" if clause.op == "!=" else clause.op]
     operand_instant = _instant(operand)
-    operand_utc = operand_instant is not None and operand.endswith("Z")
+    if operand_instant is None:
+        return lambda value: compare(leaf_text(value), operand)
+    operand_utc = operand.endswith("Z")
 
     def test(value: object) -> bool:
         text = leaf_text(value)
-        if operand_instant is not None:
-            # Same-shape UTC timestamps order lexically; anything else is parsed.
-            if not (operand_utc and len(text) == len(operand) and text.endswith("Z")):
-                other = _instant(text)
-                if other is not None:
-                    return compare(other, operand_instant)
+        # Same-shape UTC timestamps order lexically; anything else is parsed.
+        if not (operand_utc and len(text) == len(operand) and text.endswith("Z")):
+            other = _instant(text)
+            if other is not None:
+                return compare(other, operand_instant)
         return compare(text, operand)
 
-    if clause.op == "!=":
-        return lambda record: not any(test(v) for v in _walk(record, parts, 0))
-    return lambda record: any(test(v) for v in _walk(record, parts, 0))
+    return test
+
+
+def _clause_predicate(clause: Clause) -> Callable[[Mapping], bool]:
+    parts = clause.field.split(".")
+    test = _value_test(clause)
+    negate = clause.op == "!="
+
+    def any_leaf(record: Mapping) -> bool:
+        return any(test(v) for v in _walk(record, parts, 0))
+
+    if len(parts) == 1:  # fast path for top-level scalar fields (status, role, dateLastModified)
+        key = parts[0]
+
+        def top_level(record: Mapping) -> bool:
+            value = record.get(key)
+            if type(value) is str:
+                return test(value) is not negate
+            return any_leaf(record) is not negate
+
+        return top_level
+    if negate:
+        return lambda record: not any_leaf(record)
+    return any_leaf
 
 
 def compile_filter(flt: Filter | str) -> Callable[[Mapping], bool]:

@@ -1,0 +1,147 @@
+"""Opening the store and migrating it.
+
+* :func:`create_engine_for` builds an engine from a URL: SQLite (a file; WAL,
+  foreign keys, a busy timeout, ``synchronous=NORMAL`` set on every
+  connection) or PostgreSQL (``postgresql+psycopg://``; ``postgresql://`` and
+  ``postgres://`` are read as psycopg). JSON columns use orjson.
+* :func:`begin_write` opens a write transaction. On SQLite it is
+  ``BEGIN IMMEDIATE``, which waits for the write lock up front instead of
+  failing half-way when another process wrote meanwhile; use it for every
+  transaction that writes. Reads use ``engine.connect()``/``engine.begin()``.
+* :func:`migrate` upgrades the schema to the newest revision, in code: the
+  Alembic configuration is built here, so it works from an installed package.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from pathlib import Path
+
+import orjson
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+
+from .errors import StoreError
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+SQLITE_BUSY_TIMEOUT_MS = 60_000
+_IMMEDIATE = "rostersync_immediate"
+
+
+def _json_dumps(value: object) -> str:
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def normalize_url(url: str) -> str:
+    """``postgres://`` and ``postgresql://`` become ``postgresql+psycopg://``; others are kept."""
+    text = url.strip()
+    for prefix in ("postgres://", "postgresql://"):
+        if text.startswith(prefix):
+            return "postgresql+psycopg://" + text[len(prefix):]
+    return text
+
+
+def create_engine_for(url: str, **kwargs) -> Engine:
+    """An engine for the store at ``url`` (see the module docstring for what it sets up)."""
+    try:
+        parsed = make_url(normalize_url(url))
+    except Exception as exc:  # sqlalchemy.exc.ArgumentError
+        raise StoreError(
+            "the database URL is not a valid SQLAlchemy URL",
+            fix="Use sqlite:///path/to/rostersync.db or postgresql+psycopg://user@host/dbname.",
+        ) from exc
+    backend = parsed.get_backend_name()
+    if backend not in ("sqlite", "postgresql"):
+        raise StoreError(
+            f"the database URL uses {backend!r}; rostersync stores in SQLite or PostgreSQL",
+            fix="Use sqlite:///path/to/rostersync.db or postgresql+psycopg://user@host/dbname.",
+        )
+    options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    if backend == "postgresql":
+        if parsed.drivername == "postgresql":
+            parsed = parsed.set(drivername="postgresql+psycopg")
+        options["pool_pre_ping"] = True
+        options.update(kwargs)
+        return create_engine(parsed, **options)
+    database = parsed.database or ""
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    options.update(kwargs)
+    engine = create_engine(parsed, **options)
+    _setup_sqlite(engine)
+    return engine
+
+
+def _setup_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:
+        # Let SQLAlchemy's "begin" event issue BEGIN instead of pysqlite's
+        # implicit transactions, so reads are snapshots and writes can be IMMEDIATE.
+        dbapi_conn.isolation_level = None
+        cursor = dbapi_conn.cursor()
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_IMMEDIATE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+@contextlib.contextmanager
+def begin_write(engine: Engine) -> Iterator[Connection]:
+    """A transaction that writes: committed when the block ends, rolled back on an exception."""
+    with engine.execution_options(**{_IMMEDIATE: True}).begin() as conn:
+        yield conn
+
+
+def sqlite_path(engine: Engine) -> Path | None:
+    """The database file of a SQLite engine (None for PostgreSQL or an in-memory database)."""
+    if engine.dialect.name != "sqlite":
+        return None
+    database = engine.url.database or ""
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).expanduser().resolve()
+
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for the store's migrations (no alembic.ini needed)."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Bring the store's schema up to ``revision`` (the newest by default)."""
+    with begin_write(engine) as conn:
+        command.upgrade(alembic_config(conn), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The schema revision the store is at (None for an empty database)."""
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    """The newest schema revision this version of rostersync knows."""
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def needs_migration(engine: Engine) -> bool:
+    """True when the store's schema is older than this version of rostersync."""
+    return current_revision(engine) != head_revision()

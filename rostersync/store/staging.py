@@ -1,0 +1,300 @@
+"""Staging and diffing: what a run read, compared with the store, in SQL.
+
+A run writes every record it reads to ``staged_<kind>s`` (:func:`stage_rows`,
+in batches, each batch its own short transaction). A sourcedId read twice in
+one run is kept once with ``dup_count``; if the copies differ (or one was
+unusable) the row is marked ``skip`` and the stored copy is left alone.
+
+Once everything is read, :func:`classify` sets each staged row's ``op``
+(create, update, same, delete, skip, none) by comparing content hashes with
+the roster table, and :func:`mark_absent` adds ``absent`` rows for stored
+records a complete collection of a full run did not return. The diff never
+leaves the database, so memory stays flat however large the district.
+
+Every function takes ``db`` keyword-only and never commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Connection,
+    and_,
+    case,
+    delete,
+    exists,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..oneroster.kinds import Kind
+from .tables import (
+    KIND_SPECS,
+    OP_ABSENT,
+    OP_CREATE,
+    OP_DELETE,
+    OP_NONE,
+    OP_SAME,
+    OP_SKIP,
+    OP_UPDATE,
+    ROSTER_TABLES,
+    STAGED_TABLES,
+    Ref,
+    sync_runs,
+)
+
+LIVE_OPS = (OP_CREATE, OP_UPDATE, OP_SAME)  # the record exists after the run, as staged
+REMOVE_OPS = (OP_DELETE, OP_ABSENT)
+
+
+def dialect_insert(db: Connection, table):
+    """INSERT with ON CONFLICT support for the connection's dialect."""
+    if db.dialect.name == "postgresql":
+        return postgresql.insert(table)
+    return sqlite.insert(table)
+
+
+# ---------------------------------------------------------------------------
+# writing what was read
+
+
+def _merge(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Fold repeats of a sourcedId within one batch the way the ON CONFLICT clause folds across batches."""
+    merged: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        prev = merged.get(row["sourced_id"])
+        if prev is None:
+            merged[row["sourced_id"]] = row
+            continue
+        prev["dup_count"] += row["dup_count"]
+        if row["skip"] or prev["content_hash"] != row["content_hash"]:
+            prev["skip"] = True
+    return list(merged.values())
+
+
+def stage_rows(*, db: Connection, kind: Kind, run_id: int, rows: Sequence[dict[str, Any]]) -> None:
+    """Stage one batch of rows (dicts of the staged table's columns, without ``run_id``).
+
+    Each row needs ``sourced_id``, ``collection``, ``skip``, ``dup_count`` (1),
+    ``status``, ``date_last_modified``, the kind's typed columns, ``raw`` and
+    ``content_hash`` (``raw``/``content_hash`` None for skipped rows).
+    """
+    if not rows:
+        return
+    table = STAGED_TABLES[kind]
+    batch = _merge({**row, "run_id": run_id} for row in rows)
+    stmt = dialect_insert(db, table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=[table.c.run_id, table.c.sourced_id],
+        set_={
+            "dup_count": table.c.dup_count + stmt.excluded.dup_count,
+            "skip": or_(
+                table.c.skip,
+                stmt.excluded.skip,
+                table.c.content_hash.is_distinct_from(stmt.excluded.content_hash),
+            ),
+        },
+    )
+    db.execute(stmt, batch)
+
+
+def drop_collection(*, db: Connection, kind: Kind, run_id: int, collection: str) -> int:
+    """Forget what one collection staged (it failed, so none of it is applied)."""
+    table = STAGED_TABLES[kind]
+    result = db.execute(
+        delete(table).where(table.c.run_id == run_id, table.c.collection == collection)
+    )
+    return result.rowcount or 0
+
+
+@dataclass(frozen=True)
+class Duplicate:
+    sourced_id: str
+    count: int
+    conflicting: bool  # the copies differ (or one was unusable): the stored copy is kept
+
+
+def duplicates(*, db: Connection, kind: Kind, run_id: int, limit: int = 100) -> tuple[int, list[Duplicate]]:
+    """(how many sourcedIds were read more than once, the first ``limit`` of them)."""
+    table = STAGED_TABLES[kind]
+    where = (table.c.run_id == run_id, table.c.dup_count > 1)
+    total = db.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    rows = db.execute(
+        select(table.c.sourced_id, table.c.dup_count, table.c.skip)
+        .where(*where).order_by(table.c.sourced_id).limit(limit)
+    )
+    return total, [Duplicate(r.sourced_id, r.dup_count, bool(r.skip)) for r in rows]
+
+
+# ---------------------------------------------------------------------------
+# the diff
+
+
+def classify(*, db: Connection, kind: Kind, run_id: int, connection_id: int) -> None:
+    """Set ``op`` on every staged row of the run by comparing it with the stored record."""
+    s, k = STAGED_TABLES[kind], ROSTER_TABLES[kind]
+    match = and_(k.c.connection_id == connection_id, k.c.sourced_id == s.c.sourced_id)
+    stored_alive = exists().where(match, k.c.deleted_at.is_(None))
+    stored_op = (
+        select(
+            case(
+                (k.c.deleted_at.is_not(None), literal(OP_CREATE)),
+                (k.c.content_hash == s.c.content_hash, literal(OP_SAME)),
+                else_=literal(OP_UPDATE),
+            )
+        )
+        .where(match)
+        .scalar_subquery()
+    )
+    op = case(
+        (s.c.skip, literal(OP_SKIP)),
+        (s.c.status == "tobedeleted", case((stored_alive, literal(OP_DELETE)), else_=literal(OP_NONE))),
+        else_=func.coalesce(stored_op, literal(OP_CREATE)),
+    )
+    db.execute(update(s).where(s.c.run_id == run_id, s.c.op.is_(None)).values(op=op))
+
+
+def mark_absent(*, db: Connection, kind: Kind, run_id: int, connection_id: int) -> None:
+    """Stage an ``absent`` row for every live stored record the run did not read."""
+    s, k = STAGED_TABLES[kind], ROSTER_TABLES[kind]
+    seen = s.alias("seen")
+    rows = select(
+        literal(run_id), k.c.sourced_id, null(), literal(OP_ABSENT), false(), literal(0)
+    ).where(
+        k.c.connection_id == connection_id,
+        k.c.deleted_at.is_(None),
+        ~exists().where(seen.c.run_id == run_id, seen.c.sourced_id == k.c.sourced_id),
+    )
+    db.execute(
+        s.insert().from_select(["run_id", "sourced_id", "collection", "op", "skip", "dup_count"], rows)
+    )
+
+
+def op_counts(*, db: Connection, kind: Kind, run_id: int) -> dict[str, int]:
+    """How many staged rows of the run have each op."""
+    s = STAGED_TABLES[kind]
+    rows = db.execute(select(s.c.op, func.count()).where(s.c.run_id == run_id).group_by(s.c.op))
+    return {op: n for op, n in rows if op is not None}
+
+
+def live_counts(*, db: Connection, connection_id: int) -> dict[Kind, int]:
+    """Stored records that are not deleted, per kind."""
+    out = {}
+    for kind, k in ROSTER_TABLES.items():
+        out[kind] = db.execute(
+            select(func.count()).select_from(k).where(
+                k.c.connection_id == connection_id, k.c.deleted_at.is_(None)
+            )
+        ).scalar_one()
+    return out
+
+
+# ---------------------------------------------------------------------------
+# references
+
+
+@dataclass(frozen=True)
+class Unresolved:
+    ref: Ref
+    kind: Kind
+    count: int
+    examples: list[tuple[str, str | None]]  # (referring sourcedId, missing sourcedId)
+
+
+def _alive_after(db: Connection, target: Kind, value, run_id: int, connection_id: int):
+    """SQL: the record ``value`` of ``target`` exists once the run is applied."""
+    staged, stored = STAGED_TABLES[target].alias(), ROSTER_TABLES[target].alias()
+    gone = STAGED_TABLES[target].alias()
+    return or_(
+        exists().where(staged.c.run_id == run_id, staged.c.sourced_id == value, staged.c.op.in_(LIVE_OPS)),
+        and_(
+            exists().where(stored.c.connection_id == connection_id, stored.c.sourced_id == value,
+                           stored.c.deleted_at.is_(None)),
+            ~exists().where(gone.c.run_id == run_id, gone.c.sourced_id == value, gone.c.op.in_(REMOVE_OPS)),
+        ),
+    )
+
+
+def _elements(db: Connection, column):
+    if db.dialect.name == "postgresql":
+        return func.jsonb_array_elements_text(column).table_valued("value")
+    return func.json_each(column).table_valued("value")
+
+
+def unresolved_references(
+    *, db: Connection, run_id: int, connection_id: int, examples: int = 3,
+) -> list[Unresolved]:
+    """References of the run's live staged records to records that will not exist after it."""
+    out = []
+    for kind, spec in KIND_SPECS.items():
+        s = STAGED_TABLES[kind].alias("referrer")
+        for ref in spec.refs:
+            column = s.c[ref.column]
+            base = (s.c.run_id == run_id, s.c.op.in_(LIVE_OPS), column.is_not(None))
+            if ref.many:
+                elems = _elements(db, column).alias("elem")
+                missing = (
+                    select(elems.c.value)
+                    .where(~_alive_after(db, ref.target, elems.c.value, run_id, connection_id))
+                )
+                where = (*base, missing.exists())
+                sample_missing = missing.limit(1).scalar_subquery()
+            else:
+                where = (*base, ~_alive_after(db, ref.target, column, run_id, connection_id))
+                sample_missing = column
+            count = db.execute(select(func.count()).select_from(s).where(*where)).scalar_one()
+            if count:
+                rows = db.execute(
+                    select(s.c.sourced_id, sample_missing).where(*where).order_by(s.c.sourced_id).limit(examples)
+                )
+                out.append(Unresolved(ref, kind, count, [(r[0], r[1]) for r in rows]))
+    return out
+
+
+# ---------------------------------------------------------------------------
+# cleaning up
+
+
+def clear_run(*, db: Connection, run_id: int) -> None:
+    """Delete everything the run staged."""
+    for table in STAGED_TABLES.values():
+        db.execute(delete(table).where(table.c.run_id == run_id))
+
+
+def purge_stale(*, db: Connection, connection_id: int) -> int:
+    """Delete staged rows of the connection's runs that are no longer running or held."""
+    stale = select(sync_runs.c.id).where(
+        sync_runs.c.connection_id == connection_id, sync_runs.c.state.not_in(("running", "held"))
+    )
+    total = 0
+    for table in STAGED_TABLES.values():
+        total += db.execute(delete(table).where(table.c.run_id.in_(stale))).rowcount or 0
+    return total
+
+
+def staged_total(*, db: Connection, run_id: int) -> int:
+    """How many rows the run has staged (all kinds)."""
+    return sum(
+        db.execute(select(func.count()).select_from(t).where(t.c.run_id == run_id)).scalar_one()
+        for t in STAGED_TABLES.values()
+    )
+
+
+def staged_rows(
+    *, db: Connection, kind: Kind, run_id: int, ops: Sequence[str] | None = None, limit: int = 20,
+) -> list[Mapping[str, Any]]:
+    """A few staged rows of a run (what a held run would change), as mappings."""
+    s = STAGED_TABLES[kind]
+    query = select(s).where(s.c.run_id == run_id).order_by(s.c.sourced_id).limit(limit)
+    if ops:
+        query = query.where(s.c.op.in_(tuple(ops)))
+    return [dict(r._mapping) for r in db.execute(query)]
