@@ -195,8 +195,8 @@ FILES: dict[str, FileSpec] = {s.name: s for s in (
     FileSpec("demographics", Kind.DEMOGRAPHICS, (
         *_common(), Column("birthDate", "birthDate", "date"), Column("sex", "sex", "enum", SEX_V1P2),
         *(Column(name, name, "bool") for name in _RACES),
-        Column("countryOfBirthCode", "countryOfBirthCode"), Column("stateOfBirthAbbreviation", "stateOfBirthAbbreviation"),
-        Column("cityOfBirth", "cityOfBirth"), Column("publicSchoolResidenceStatus", "publicSchoolResidenceStatus"),
+        *(Column(name, name) for name in ("countryOfBirthCode", "stateOfBirthAbbreviation", "cityOfBirth",
+                                          "publicSchoolResidenceStatus")),
     ), _both()),
     FileSpec("roles", None, (
         *_common(), Column("userSourcedId", "user", "ref:user"),
@@ -328,6 +328,7 @@ class Header:
     positions: list[tuple[int, Column | None, str]]  # (cell index, known column or None, header name)
     width: int  # cells a row should have
     missing: frozenset[str]  # columns the standard requires that the header lacks
+    sourced_id_at: int  # cell index of sourcedId
 
 
 def read_header(cells: list[str], *, spec: FileSpec, version: Version, file: str, line: int = 1,
@@ -348,7 +349,8 @@ def read_header(cells: list[str], *, spec: FileSpec, version: Version, file: str
         col = by_lower.get(name.lower())
         if col is None and name.lower() in aliases and aliases[name.lower()].lower() not in seen:
             col = spec.column(aliases[name.lower()])
-            found.append(Finding(file, line, name, f"is a REST field name; read as {col.name}"))  # type: ignore[union-attr]
+            assert col is not None
+            found.append(Finding(file, line, name, f"is a REST field name; read as {col.name}"))
         elif col is not None and col.name != name:
             found.append(Finding(file, line, name, f"read as {col.name} (column names are case-sensitive)"))
         if not name:
@@ -374,7 +376,8 @@ def read_header(cells: list[str], *, spec: FileSpec, version: Version, file: str
         found.append(Finding(file, line, name, "the header has no such column, which the standard requires"))
     for finding in found:
         report(finding)
-    return Header(spec, positions, len(names), missing)
+    sourced_id_at = next(i for i, col, _ in positions if col is not None and col.name == "sourcedId")
+    return Header(spec, positions, len(names), missing, sourced_id_at)
 
 
 class RowReader:
@@ -417,7 +420,7 @@ class RowReader:
                 self.header = read_header(cells, spec=self.spec, version=self.version, file=file, line=start,
                                           report=self.report)
                 continue
-            yield _row(cells, self.header, self.version, self.mode, file, start, self.report)
+            yield _row(cells, self.header, self.mode, file, start, self.report)
         if self.header is None:
             raise CsvFormatError(Finding(file, None, None, "the file is empty (no header row)", "error"))
 
@@ -429,7 +432,7 @@ def _csv_error(exc: csv.Error) -> str:
     return f"unreadable row ({text}); row skipped"
 
 
-def _row(cells: list[str], header: Header, version: Version, mode: Mode, file: str, line: int,
+def _row(cells: list[str], header: Header, mode: Mode, file: str, line: int,
          report: Callable[[Finding], None]) -> Row | Finding:
     if len(cells) < header.width or (len(cells) > header.width and any(c.strip() for c in cells[header.width:])):
         return Finding(file, line, None, f"{len(cells)} cells where the header has {header.width}; row skipped",
@@ -438,6 +441,8 @@ def _row(cells: list[str], header: Header, version: Version, mode: Mode, file: s
         if _NOT_UTF8.search(cells[index]):
             return Finding(file, line, name, "bytes that are not UTF-8; row skipped (save the file as UTF-8)",
                            "error")
+    if not cells[header.sourced_id_at].strip():
+        return Finding(file, line, "sourcedId", "row has no sourcedId; row skipped", "error")
     record: dict[str, Any] = {}
     extras: dict[str, str] = {}
     metadata: dict[str, str] = {}
@@ -450,11 +455,9 @@ def _row(cells: list[str], header: Header, version: Version, mode: Mode, file: s
                 else:
                     extras[name] = value
             continue
-        converted = _convert(col, value, file, line, mode, report)
+        converted = _convert(col, value, file, line, report)
         if converted is not None:
             record[col.field] = converted
-    if not record.get("sourcedId"):
-        return Finding(file, line, "sourcedId", "row has no sourcedId; row skipped", "error")
     if "status" not in record:
         if mode == "delta":
             report(Finding(file, line, "status", "a delta row without a status; read as active"))
@@ -468,8 +471,7 @@ def _row(cells: list[str], header: Header, version: Version, mode: Mode, file: s
     return Row(file, line, record)
 
 
-def _convert(col: Column, value: str, file: str, line: int, mode: Mode,
-             report: Callable[[Finding], None]) -> Any:
+def _convert(col: Column, value: str, file: str, line: int, report: Callable[[Finding], None]) -> Any:
     if not value or col.conv == "secret":
         return None
     conv = col.conv

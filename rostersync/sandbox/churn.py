@@ -28,7 +28,6 @@ from .district_model import (
     GONE,
     HOUR_MS,
     STUDENT,
-    TEACHER,
     TERMS,
     TOBEDELETED,
     Roster,

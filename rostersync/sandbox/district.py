@@ -106,7 +106,7 @@ class District:
         """SourcedIds of served records with ``dateLastModified > timestamp``, sorted."""
         kind, version = _kind(kind), _version(version)
         since = parse_timestamp(timestamp)
-        r, sid = self._roster, self._sid(kind, version)
+        sid = self._sid(kind, version)
         dlm = self._dlm(kind)
         return [sid(row) for row in self._rows(kind, version) if dlm(row) > since]
 

@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date, timedelta
 from random import Random
 
 from .district_model import (
-    ACTIVE,
     DAY_MS,
     ELEMENTARY,
     FIRST_DAY,
@@ -158,6 +158,8 @@ class _Builder:
     def __init__(self, seed: int, students: int) -> None:
         self.rng = rng = Random(f"rostersync.sandbox/{seed}/{students}")
         self.names = NameMaker()
+        self._june1 = day_of(FIRST_DAY.replace(month=6, day=1)) * DAY_MS
+        self._summer_span = (day_of(FIRST_DAY) - 3) * DAY_MS - self._june1
         name, domain = district_name(rng)
         state = rng.choice(US_STATES)
         plans = _plan(rng, students)
@@ -193,18 +195,15 @@ class _Builder:
 
     def _ms(self, year: int, day_of_year: int, spread_days: int) -> int:
         """A random moment within ``spread_days`` from day ``day_of_year`` of ``year``."""
-        from datetime import date, timedelta
         start = day_of(date(year, 1, 1) + timedelta(days=day_of_year)) * DAY_MS
         return start + self.rng.randrange(spread_days * DAY_MS)
 
     def _summer(self) -> int:
-        """A day-0 user/enrollment timestamp: June 1 .. August 14, 2026."""
+        """A day-0 user/enrollment timestamp: June 1 .. August 13, 2026."""
         return self._june1 + self.rng.randrange(self._summer_span)
 
     def run(self) -> Roster:
         roster = self.roster
-        self._june1 = day_of(FIRST_DAY.replace(month=6, day=1)) * DAY_MS
-        self._summer_span = (day_of(FIRST_DAY) - 3) * DAY_MS - self._june1
         self._sessions()
         for index, plan in enumerate(self.plans):
             self._school(index, plan)
@@ -399,18 +398,17 @@ class _Builder:
         if not co_taught:
             co_taught = {primaries[rng.randrange(len(primaries))][0]}
         table = roster.teacher_enrollments
-        sections = roster.sections
         for section, teacher in sorted(primaries):
             begin = self._begin(section)
             table.add(self._history(), teacher, section, begin, 1, self._summer())
             if section in co_taught:
                 table.add(self._history(), rng.choice(specialists), section, begin, 2, self._summer())
-        same_kind = [i for i, p in enumerate(self.plans) if p.kind == self.plans[school].kind and i != school]
-        if same_kind and self.plans[school].kind in ("middle", "high"):
+        others = [i for i, p in enumerate(self.plans) if p.kind in ("middle", "high") and i != school]
+        if others and self.plans[school].kind in ("middle", "high"):  # music, art, language teachers
             people = roster.people
             for slot in roster.school_teachers[school]:
                 if rng.random() < 0.04:
-                    people.school2[slot] = rng.choice(same_kind)
+                    people.school2[slot] = rng.choice(others)
 
     def _history(self) -> int:
         self.roster.next_history += self.rng.randint(1, 3)

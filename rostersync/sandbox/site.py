@@ -108,6 +108,13 @@ class SandboxSite:
         self.stats = SandboxStats(tokens_issued=lambda: issuer.tokens_issued, faults_fired=faults.counts)
         self.gate = ReadGate()
         self._advance_lock = threading.Lock()
+        self._name: str | None = None
+
+    @property
+    def district_name(self) -> str:
+        if self._name is None:
+            self._name = str(self.district.summary().get("name") or "Sandbox District")
+        return self._name
 
     # the paths of this site ---------------------------------------------------------------
 
@@ -130,9 +137,10 @@ class SandboxSite:
 
     def advance(self, days: int = 1) -> dict:
         """Play ``days`` school days (between requests); returns the district's summary."""
-        with self._advance_lock, self.gate.write():
-            self.district.advance(days)
-        return self.summary()
+        with self._advance_lock:
+            with self.gate.write():
+                self.district.advance(days)
+            return self.summary()
 
     def summary(self) -> dict:
         summary = dict(self.district.summary())

@@ -217,7 +217,7 @@ class OneRosterClient:
     def close(self) -> None:
         with self._pool_lock:
             if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
+                self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
         self._http.close()
 
@@ -255,6 +255,7 @@ class OneRosterClient:
         self._in_flight.set_limit(limit)
         pager = OffsetPaging(limit=self.profile.page_size, max_pages=self.profile.max_pages, what=where(url))
         pending: dict[int, Future[httpx.Response]] = {}
+        abandoned = threading.Event()  # tells background retries of this pass to give up
         kind, version = res.kind, self.version
         offset, previous = 0, None
         try:
@@ -264,10 +265,11 @@ class OneRosterClient:
                 else:
                     future = pending.pop(offset, None)
                     if future is None:
-                        future = self._submit(url, {**params, "limit": pager.limit, "offset": offset})
+                        future = self._submit(url, {**params, "limit": pager.limit, "offset": offset}, abandoned)
                     for ahead in pager.ahead(offset, limit):
                         if ahead not in pending:
-                            pending[ahead] = self._submit(url, {**params, "limit": pager.limit, "offset": ahead})
+                            pending[ahead] = self._submit(
+                                url, {**params, "limit": pager.limit, "offset": ahead}, abandoned)
                     response = future.result()
                 page = self._page(response, res, offset)
                 nxt = pager.advance(page)
@@ -300,6 +302,7 @@ class OneRosterClient:
                     pending.pop(stale).cancel()
                 offset = nxt
         finally:
+            abandoned.set()
             for future in pending.values():
                 future.cancel()
 
@@ -320,21 +323,23 @@ class OneRosterClient:
 
     # -- HTTP with retries ---------------------------------------------------
 
-    def _submit(self, url: str, params: dict[str, Any]) -> Future[httpx.Response]:
+    def _submit(self, url: str, params: dict[str, Any], abandoned: threading.Event) -> Future[httpx.Response]:
         with self._pool_lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(self.profile.max_in_flight, thread_name_prefix="rostersync-read")
-            return self._pool.submit(self._get, url, params)
+            return self._pool.submit(self._get, url, params, abandoned)
 
     def _timed_sleep(self, seconds: float) -> None:
         self.stats.add(seconds_waited=seconds)
         self._sleep(seconds)
 
-    def _get(self, url: str, params: dict[str, Any] | None) -> httpx.Response:
+    def _get(self, url: str, params: dict[str, Any] | None, abandoned: threading.Event | None = None) -> httpx.Response:
         """GET with retries on transient failures; returns a 2xx response or raises a SourceError."""
         waited = 0.0
         attempt = 0
         while True:
+            if abandoned is not None and abandoned.is_set():
+                raise _Abandoned()
             attempt += 1
             waited += self._gate.wait()
             error: SourceError
@@ -369,6 +374,10 @@ class OneRosterClient:
             else:
                 self._timed_sleep(delay)
                 waited += delay
+
+
+class _Abandoned(Exception):
+    """The read that wanted this page is over; nobody will look at the result."""
 
 
 def _resource(name: str) -> Resource:

@@ -14,9 +14,12 @@ csv module sees them; folders are read without following symbolic links.
 For 1.2.1 packages, roles.csv and userProfiles.csv are indexed by user in a
 temporary SQLite file, so memory stays flat however large the district.
 
-    CsvPackageError (SourceError, Terminal)   the package cannot be read
-    +-- PackageTooLarge                       a size bound was hit (zip bomb?)
-    +-- FileNotInPackage                      the resource's file is absent
+    CsvPackageError (SourceError)
+    +-- PackageUnreadable  [Terminal]    not a package, corrupt, not UTF-8 text, no header
+    |   +-- PackageTooLarge              a size bound was hit (zip bomb?)
+    +-- FileNotInPackage                 a bulk package lacks the resource's file; only
+                                         that collection fails (in a delta package an
+                                         absent file means no changes: nothing is read)
 """
 
 from __future__ import annotations
@@ -62,18 +65,22 @@ from rostersync.source.errors import SourceError
 MiB = 1 << 20
 
 
-class CsvPackageError(SourceError, Terminal):
+class CsvPackageError(SourceError):
     """The OneRoster CSV package cannot be read."""
 
     default_fix = "Export the OneRoster CSV files again (UTF-8, with manifest.csv) and upload the new package."
 
 
-class PackageTooLarge(CsvPackageError):
+class PackageUnreadable(CsvPackageError, Terminal):
+    """The OneRoster CSV package, or one of its files, cannot be read."""
+
+
+class PackageTooLarge(PackageUnreadable):
     """The CSV package is larger than allowed (it may be a zip bomb)."""
 
 
 class FileNotInPackage(CsvPackageError):
-    """The CSV package has no file for this resource."""
+    """The CSV package has no file for this resource (the rest of the package can still be read)."""
 
     default_fix = "Include the file in the export, or leave this resource out of the sync."
 
@@ -103,11 +110,14 @@ _UNSAFE = re.compile(r"(^[/\\])|(^[A-Za-z]:)|(^|[/\\])\.\.([/\\]|$)")
 
 
 def _human(n: int) -> str:
-    for unit in ("bytes", "KiB", "MiB", "GiB"):
-        if n < 1024 or unit == "GiB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1024  # type: ignore[assignment]
-    return str(n)
+    if n < 1024:
+        return f"{n} bytes"
+    size = n / 1024
+    for unit in ("KiB", "MiB"):
+        if size < 1024:
+            return f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"
 
 
 class _Counted(io.RawIOBase):
@@ -140,20 +150,25 @@ class _Container:
         self.zip: zipfile.ZipFile | None = None
         self.members: dict[str, str] = {}  # canonical stem (or "manifest") -> member / relative path
         self.root = path
-        if path.is_dir():
-            self._scan_folder(path)
-        else:
-            self._scan_zip(path)
+        try:
+            if path.is_dir():
+                self._scan_folder(path)
+            else:
+                self._scan_zip(path)
+        except BaseException:
+            self.close()
+            raise
 
     # -- zip ---------------------------------------------------------------
     def _scan_zip(self, path: Path) -> None:
         size = path.stat().st_size
         if size > self.limits.max_total_bytes:
-            raise PackageTooLarge(f"{path.name} is {_human(size)}, over the {_human(self.limits.max_total_bytes)} limit")
+            raise PackageTooLarge(f"{path.name} is {_human(size)}, over the "
+                                  f"{_human(self.limits.max_total_bytes)} limit")
         try:
             self.zip = zipfile.ZipFile(path)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, ValueError, EOFError) as exc:
-            raise CsvPackageError(f"{path.name} is not a readable zip file ({type(exc).__name__})") from exc
+            raise PackageUnreadable(f"{path.name} is not a readable zip file ({type(exc).__name__})") from exc
         infos = self.zip.infolist()
         if len(infos) > self.limits.max_entries:
             raise PackageTooLarge(f"{path.name} has {len(infos)} entries (at most {self.limits.max_entries})")
@@ -172,7 +187,7 @@ class _Container:
         for stem, name in self.members.items():
             info = entries[name]
             if info.flag_bits & 0x1:
-                raise CsvPackageError(f"{name} is encrypted in the zip; upload a zip without a password")
+                raise PackageUnreadable(f"{name} is encrypted in the zip; upload a zip without a password")
             if info.file_size > self.limits.max_file_bytes:
                 raise PackageTooLarge(f"{name} would expand to {_human(info.file_size)}, over the "
                                       f"{_human(self.limits.max_file_bytes)} limit per file")
@@ -217,10 +232,10 @@ class _Container:
         elif len(candidates) == 1:
             root = candidates[0]
         elif not candidates:
-            raise CsvPackageError(f"{label} has no OneRoster CSV files (manifest.csv, users.csv, ...) at the top "
+            raise PackageUnreadable(f"{label} has no OneRoster CSV files (manifest.csv, users.csv, ...) at the top "
                                   "or one folder down")
         else:
-            raise CsvPackageError(f"{label} holds several OneRoster packages ({', '.join(sorted(candidates)[:5])}); "
+            raise PackageUnreadable(f"{label} holds several OneRoster packages ({', '.join(sorted(candidates)[:5])}); "
                                   "upload one at a time")
         for name in by_dir[root]:
             base = name.rpartition("/")[2]
@@ -246,7 +261,7 @@ class _Container:
                                           f"{_human(limit)} limit per file")
                 raw = open(full, "rb")  # noqa: SIM115 - closed by the caller
         except (OSError, NotImplementedError, RuntimeError, zipfile.BadZipFile) as exc:
-            raise CsvPackageError(f"{name} cannot be opened ({type(exc).__name__})") from exc
+            raise PackageUnreadable(f"{name} cannot be opened ({type(exc).__name__})") from exc
         return io.BufferedReader(_Counted(raw, limit, name), buffer_size=64 * 1024)
 
     def close(self) -> None:
@@ -311,6 +326,7 @@ class CsvPackage:
         self._container = container
         self.manifest = manifest
         self._modes = modes  # stem -> mode it is read in, for every file present and not absent
+        self._delta = _is_delta(manifest)
         self._problems = problems
         self._links: _UserLinks | None = None
         self._links_lock = threading.Lock()
@@ -323,9 +339,9 @@ class CsvPackage:
         limits = limits or Limits()
         problems = _Problems(limits.max_problems_per_file)
         if not path.exists():
-            raise CsvPackageError(f"{path.name} does not exist", fix="Check the path to the CSV package.")
+            raise PackageUnreadable(f"{path.name} does not exist", fix="Check the path to the CSV package.")
         if not path.is_dir() and not path.is_file():
-            raise CsvPackageError(f"{path.name} is neither a .zip file nor a folder")
+            raise PackageUnreadable(f"{path.name} is neither a .zip file nor a folder")
         container = _Container(path, limits, problems.add)
         try:
             manifest, modes = cls._manifest(container, limits, problems)
@@ -348,9 +364,8 @@ class CsvPackage:
                 lines = _lines(stream, name, limits.max_line_bytes, problems.add)
                 manifest = parse_manifest(lines, report=problems.add, fallback_version=fallback, file=name)
             except CsvFormatError as exc:
-                raise CsvPackageError(str(exc.finding)) from exc
-        listed = [m for m in manifest.files.values() if m in ("bulk", "delta")]
-        default: Mode = "delta" if listed and all(m == "delta" for m in listed) else "bulk"
+                raise PackageUnreadable(str(exc.finding)) from exc
+        default: Mode = "delta" if _is_delta(manifest) else "bulk"  # for files listed without a valid mode
         modes: dict[str, Mode] = {}
         for stem in sorted(FILES):
             mode = manifest.mode(stem)
@@ -384,14 +399,24 @@ class CsvPackage:
         """True when the package carries the file that ``resource`` is read from."""
         return _resource(resource)[1] in self._modes
 
+    def mode(self, resource: str) -> Mode | None:
+        """How the file behind ``resource`` is read: ``bulk`` (a full snapshot) or ``delta``; None if absent."""
+        return self._modes.get(_resource(resource)[1])
+
     def read(self, resource: str, *, since: datetime.datetime | str | None = None) -> Iterator[Record | RecordError]:
         """Stream the records of a REST resource (``orgs``, ``students``, ...), newer than ``since`` if given.
 
         Rows that cannot be read are yielded as :class:`CsvRecordError`; a file
-        that breaks off (corrupt, too large) raises :class:`CsvPackageError`.
+        that breaks off (corrupt, too large) raises :class:`PackageUnreadable`; a
+        file the package lacks raises :class:`FileNotInPackage` (a delta package
+        without it yields nothing: no changes).
         """
         res, stem = _resource(resource)
         if stem not in self._modes:
+            if self._delta and stem not in self._container.members:
+                return iter(())  # a delta package without the file: nothing changed
+            if stem in self._container.members:
+                raise FileNotInPackage(f"manifest.csv marks {stem}.csv absent (needed for {resource})")
             raise FileNotInPackage(f"the package has no {stem}.csv (needed for {resource})")
         cutoff = _cutoff(since)
         return self._read(res.kind, stem, res.select, cutoff)
@@ -463,7 +488,7 @@ class CsvPackage:
                     yield finding, reader.missing
         except CsvFormatError as exc:
             self._problems.add(exc.finding)
-            raise CsvPackageError(str(exc.finding)) from exc
+            raise PackageUnreadable(str(exc.finding)) from exc
         except CsvPackageError as exc:  # too large, or cannot be opened
             self._problems.add(Finding(name, None, None, str(exc), "error"))
             raise
@@ -472,7 +497,7 @@ class CsvPackage:
             finding = Finding(name, line, None, f"the file is corrupt or unreadable ({type(exc).__name__}) "
                               "here; the rest of it was not read", "error")
             self._problems.add(finding)
-            raise CsvPackageError(str(finding)) from exc
+            raise PackageUnreadable(str(finding)) from exc
 
     def _user_links(self) -> _UserLinks | None:
         """Index roles.csv and userProfiles.csv once; None when the package has neither."""
@@ -556,6 +581,12 @@ class _Problems:
                 if count > self.cap:
                     out.append(Finding(file, None, None, f"{count - self.cap} more findings not listed", "warning"))
             return out
+
+
+def _is_delta(manifest: Manifest) -> bool:
+    """True when every file the manifest lists as bulk or delta is delta."""
+    listed = [m for m in manifest.files.values() if m in ("bulk", "delta")]
+    return bool(listed) and all(m == "delta" for m in listed)
 
 
 def _resource(resource: str) -> tuple[Any, str]:

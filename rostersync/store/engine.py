@@ -61,7 +61,8 @@ def create_engine_for(url: str, **kwargs) -> Engine:
             f"the database URL uses {backend!r}; rostersync stores in SQLite or PostgreSQL",
             fix="Use sqlite:///path/to/rostersync.db or postgresql+psycopg://user@host/dbname.",
         )
-    options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads}
+    # hide_parameters: SQL errors and logs never echo bound values (roster payloads, secrets)
+    options = {"json_serializer": _json_dumps, "json_deserializer": orjson.loads, "hide_parameters": True}
     if backend == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")

@@ -20,7 +20,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import (
+    JSON,
     Connection,
     and_,
     case,
@@ -51,6 +53,7 @@ from .tables import (
     Ref,
     sync_runs,
 )
+from .types import UTC, UTCDateTime
 
 LIVE_OPS = (OP_CREATE, OP_UPDATE, OP_SAME)  # the record exists after the run, as staged
 REMOVE_OPS = (OP_DELETE, OP_ABSENT)
@@ -85,26 +88,67 @@ def stage_rows(*, db: Connection, kind: Kind, run_id: int, rows: Sequence[dict[s
     """Stage one batch of rows (dicts of the staged table's columns, without ``run_id``).
 
     Each row needs ``sourced_id``, ``collection``, ``skip``, ``dup_count`` (1),
-    ``status``, ``date_last_modified``, the kind's typed columns, ``raw`` and
-    ``content_hash`` (``raw``/``content_hash`` None for skipped rows).
+    ``status``, ``date_last_modified`` (aware datetime), the kind's typed
+    columns, ``raw`` (JSON text, or a dict) and ``content_hash`` (``raw`` and
+    ``content_hash`` None for skipped rows).
+
+    This is the hot path of a sync, so it bypasses SQLAlchemy's per-row
+    processing: one prepared INSERT ... ON CONFLICT, executed for the batch.
     """
     if not rows:
         return
-    table = STAGED_TABLES[kind]
+    sql, converters = _stage_statement(db.dialect, kind)
     batch = _merge({**row, "run_id": run_id} for row in rows)
-    stmt = dialect_insert(db, table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=[table.c.run_id, table.c.sourced_id],
-        set_={
-            "dup_count": table.c.dup_count + stmt.excluded.dup_count,
-            "skip": or_(
-                table.c.skip,
-                stmt.excluded.skip,
-                table.c.content_hash.is_distinct_from(stmt.excluded.content_hash),
-            ),
-        },
+    db.exec_driver_sql(sql, [tuple(conv(row[name]) for name, conv in converters) for row in batch])
+
+
+_STATEMENTS: dict[tuple[str, Kind], tuple[str, list]] = {}
+
+
+def _json_text(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    return orjson.dumps(value).decode()
+
+
+def _sqlite_time(value: Any) -> Any:
+    # the text SQLAlchemy's SQLite DATETIME reads back: UTC, always 6 fraction digits
+    return None if value is None else value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _stage_statement(dialect, kind: Kind) -> tuple[str, list]:
+    key = (dialect.name, kind)
+    cached = _STATEMENTS.get(key)
+    if cached is not None:
+        return cached
+    table = STAGED_TABLES[kind]
+    quote = dialect.identifier_preparer.quote
+    sqlite_dialect = dialect.name == "sqlite"
+    converters = []
+    for column in table.columns:
+        if isinstance(column.type, UTCDateTime):
+            conv = _sqlite_time if sqlite_dialect else _same
+        elif isinstance(column.type, JSON):  # the JsonDoc variant's base type
+            conv = _json_text
+        else:
+            conv = _same
+        converters.append((column.name, conv))
+    name = quote(table.name)
+    placeholder = "?" if sqlite_dialect else "%s"
+    distinct = "IS NOT" if sqlite_dialect else "IS DISTINCT FROM"
+    sql = (
+        f"INSERT INTO {name} ({', '.join(quote(c.name) for c in table.columns)}) "
+        f"VALUES ({', '.join([placeholder] * len(table.columns))}) "
+        f"ON CONFLICT (run_id, sourced_id) DO UPDATE SET "
+        f"dup_count = {name}.dup_count + excluded.dup_count, "
+        f"skip = ({name}.skip OR excluded.skip OR {name}.content_hash {distinct} excluded.content_hash)"
     )
-    db.execute(stmt, batch)
+    _STATEMENTS[key] = (sql, converters)
+    return sql, converters
 
 
 def drop_collection(*, db: Connection, kind: Kind, run_id: int, collection: str) -> int:

@@ -111,7 +111,8 @@ TYPED = {
 
 
 def staged_row(record: Record, collection: str) -> dict[str, Any]:
-    """The staged-table row of a usable record; raises :class:`RowRefused` when it cannot be stored."""
+    """The staged-table row of a usable record (``raw`` as sorted-key JSON text);
+    raises :class:`RowRefused` when it cannot be stored."""
     raw = clean_raw(record)
     try:
         dumped = orjson.dumps(raw, option=_SORTED)
@@ -122,7 +123,7 @@ def staged_row(record: Record, collection: str) -> dict[str, Any]:
     row = TYPED[record.KIND](record)
     row.update(
         sourced_id=record.sourced_id, collection=collection, skip=False, dup_count=1, status=record.status,
-        date_last_modified=parse_timestamp(record.date_last_modified), raw=raw,
+        date_last_modified=parse_timestamp(record.date_last_modified), raw=dumped.decode(),
         content_hash=hashlib.blake2b(dumped, digest_size=16).hexdigest(),
     )
     return row

@@ -22,7 +22,9 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from ..oneroster.kinds import Kind
-from ..schedule import Policy, State, next_run_at, parse_hhmm
+from ..errors import RostersyncError
+from ..jobs.planner import policy_for, state_for
+from ..schedule import Policy, State, next_run_at
 from ..store.schedule_tables import ScheduleRow, schedule_rows
 from ..store.tables import ROSTER_TABLES, connections, sync_runs
 from .links import District, list_districts
@@ -151,21 +153,11 @@ def _running(*, conn: Connection) -> set[int]:
     return {r[0] for r in conn.execute(select(sync_runs.c.connection_id).where(sync_runs.c.state == "running"))}
 
 
-def policy_of(row: ScheduleRow) -> Policy:
-    """The schedule a connection follows (the house default where nothing is overridden)."""
-    values: dict = {"timezone": row.timezone}
-    if row.window_start:
-        values["window_start"] = parse_hhmm(row.window_start)
-    if row.window_end:
-        values["window_end"] = parse_hhmm(row.window_end)
-    if row.full_weekday is not None:
-        values["full_weekday"] = row.full_weekday
-    if row.summer_pause_start and row.summer_pause_end:
-        values["summer_pause"] = (row.summer_pause_start, row.summer_pause_end)
+def _next_run(row: ScheduleRow, now: datetime.datetime) -> datetime.datetime | None:
     try:
-        return Policy(**values)
-    except Exception:  # a bad override must not take the dashboard down
-        return Policy(timezone="America/Chicago")
+        return next_run_at(policy_for(row), state_for(row), now)
+    except RostersyncError:  # a bad schedule override must not take the dashboard down
+        return None
 
 
 def expiry_warning(expires_on: datetime.date | None, today: datetime.date) -> str:
@@ -200,7 +192,7 @@ def overviews(districts: list[District], *, conn: Connection,
     counts = record_counts(conn=conn)
     latest = _latest_runs(conn=conn)
     running = _running(conn=conn)
-    schedules = {row.connection_id: row for row in schedule_rows(conn)}
+    schedules = {row.connection_id: row for row in schedule_rows(db=conn)}
     out = []
     for district in districts:
         connection = by_name.get(district.connection_name)
@@ -238,9 +230,7 @@ def overviews(districts: list[District], *, conn: Connection,
                 item.error_message = schedule.last_message or ""
                 item.error_fix = schedule.last_fix or ""
         if schedule is not None:
-            state = State(paused=schedule.paused, held=held, error=schedule.error,
-                          last_full_at=schedule.last_full_at, claimed_night=schedule.claimed_night)
-            item.next_run = next_run_at(policy_of(schedule), state, now)
+            item.next_run = _next_run(schedule, now)
         elif not connection["paused"] and not held:
             item.next_run = next_run_at(Policy(timezone=connection["timezone"] or "America/Chicago"),
                                         State(), now)

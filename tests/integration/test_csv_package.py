@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rostersync.errors import Terminal
 from rostersync.oneroster.records import Record, RecordError
 from rostersync.source.csvpackage import (
     CsvPackage,
@@ -124,6 +125,7 @@ def test_moodle_12_delta_set_with_roles_profiles_and_demographics():
         manifest = package.manifest
         assert manifest.version.value == "1.2" and manifest.source_system_name == "DataGen"
         assert {manifest.mode(f) for f in ("users", "roles", "userProfiles", "demographics")} == {"delta"}
+        assert package.mode("students") == "delta"
         assert counts(package) == {"orgs": 1, "academicSessions": 1, "demographics": 1, "students": 1,
                                    "teachers": 0, "users": 1, "courses": 1, "classes": 1, "enrollments": 1}
         (user,) = package.read("students")
@@ -214,7 +216,8 @@ def test_chalk_folder_with_rest_style_headers():
             ("enrollments.csv", 1, "class", "warning"),
             ("enrollments.csv", 1, "school", "warning"),
         ]
-        assert str(package.problems[0]) == "orgs.csv line 1, column parent: is a REST field name; read as parentSourcedId"
+        assert str(package.problems[0]) == ("orgs.csv line 1, column parent: is a REST field name; "
+                                            "read as parentSourcedId")
 
 
 def test_a_package_one_folder_down_in_the_zip(tmp_path):
@@ -254,8 +257,9 @@ def test_zip_path_traversal_entries_are_ignored_and_reported(tmp_path):
 def test_a_zip_bomb_is_refused_before_inflating(tmp_path):
     bomb = make_zip(tmp_path / "bomb.zip", {"manifest.csv": MANIFEST_11, "users.csv": USERS + b"0" * (5 << 20)})
     assert bomb.stat().st_size < 50_000
-    with pytest.raises(PackageTooLarge, match=r"users\.csv would expand \d+ times .*zip bomb"):
+    with pytest.raises(PackageTooLarge, match=r"users\.csv would expand \d+ times .*zip bomb") as caught:
         CsvPackage.open(bomb)
+    assert isinstance(caught.value, Terminal)
 
 
 def test_size_bounds_per_file_and_in_total(tmp_path):
@@ -381,14 +385,29 @@ def test_manifest_and_files_that_disagree(tmp_path):
     })
     with CsvPackage.open(folder) as package:
         assert not package.has("enrollments") and not package.has("classes")
-        with pytest.raises(FileNotInPackage, match="enrollments.csv"):
+        assert package.mode("courses") == "bulk" and package.mode("classes") is None
+        with pytest.raises(FileNotInPackage, match="the package has no enrollments.csv") as caught:
             package.read("enrollments")
+        assert not isinstance(caught.value, Terminal)  # the sync goes on with the other collections
+        with pytest.raises(FileNotInPackage, match="manifest.csv marks classes.csv absent"):
+            package.read("classes")
         assert [c.title for c in package.read("courses")] == ["Algebra"]
         assert [str(f) for f in package.problems] == [
             "manifest.csv, column file.classes: says absent but classes.csv is present; the file was not read",
             "manifest.csv, column file.courses: is not listed; courses.csv read as bulk",
             "manifest.csv, column file.enrollments: says bulk but the package has no enrollments.csv",
         ]
+
+
+def test_a_delta_package_without_a_file_has_no_changes_for_it(tmp_path):
+    manifest = b"propertyName,value\noneroster.version,1.1\nfile.orgs,delta\nfile.users,absent\n"
+    folder = make_folder(tmp_path / "delta", {"manifest.csv": manifest,
+                                              "orgs.csv": ORGS + b"o1,tobedeleted,2026-09-02T08:00:00Z,One,school,,\n"})
+    with CsvPackage.open(folder) as package:
+        assert package.mode("orgs") == "delta" and not package.has("students")
+        assert list(package.read("students")) == []
+        assert [o.deleted for o in package.read("orgs")] == [True]
+        assert package.problems == []
 
 
 def test_12_users_without_roles_file_are_reported(tmp_path):

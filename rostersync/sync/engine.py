@@ -1,0 +1,330 @@
+"""One sync run: plan -> fetch -> stage -> diff -> guard -> apply.
+
+::
+
+    engine = SyncEngine(engine=db_engine, vault=vault, reader_factory=client_reader_factory())
+    result = engine.run("springfield", mode="full")          # or mode="delta", dry_run=True
+    if result.held:
+        engine.approve(result.run_id)                        # or engine.discard(result.run_id)
+
+* **plan**: a full run reads every collection of ``SYNC_RESOURCES`` whole; a
+  delta run reads each since its checkpoint minus the overlap window (1 hour;
+  a collection without a checkpoint is read whole).
+* **fetch/stage**: records are staged on disk in batches (:mod:`.fetch`).
+* **diff**: in SQL (:mod:`rostersync.store.staging`). Deletions come from
+  ``tobedeleted`` and, in full runs only, from absence, for kinds whose every
+  collection came back complete and non-empty (users need both students and
+  teachers). References to unknown records are counted, never fatal.
+* **guard**: :mod:`.guard`; a held run keeps its staged diff for
+  :meth:`SyncEngine.approve` (refused if another run was applied since) or
+  :meth:`SyncEngine.discard`.
+* **apply**: every change, the change feed and the new checkpoints (the
+  greatest dateLastModified the provider returned per collection) in one
+  transaction. A process killed at any point leaves the roster as it was;
+  the next run marks the dead run failed and cleans what it staged.
+
+One run per connection at a time (:func:`rostersync.store.sync_lock`); a
+second one raises :class:`SyncAlreadyRunning` at once. A dry run computes and
+reports the diff, then drops it. A ``Terminal`` error (refused credentials,
+forbidden, a wrong vault key) fails the run with its fix and changes nothing;
+the result is returned with ``state == "failed"``. Any other exception is
+recorded on the run and re-raised.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable, Mapping
+
+from sqlalchemy import Engine
+
+from ..errors import RostersyncError, Terminal
+from ..oneroster.kinds import SYNC_ORDER, Kind
+from ..oneroster.resources import SYNC_RESOURCES
+from ..store import runs as store_runs
+from ..store import staging
+from ..store.apply import apply_staged
+from ..store.checkpoints import get_checkpoints, set_checkpoints
+from ..store.connections import (
+    StoredConnection,
+    get_connection,
+    get_connection_by_id,
+    set_last_applied_run,
+)
+from ..store.engine import begin_write
+from ..store.locks import sync_lock
+from ..store.tables import OP_ABSENT, OP_CREATE, OP_DELETE, OP_NONE, OP_SAME, OP_SKIP, OP_UPDATE
+from ..store.types import UTC
+from ..vault import Vault
+from .errors import ConnectionPaused, RunNotHeld, StoreMoved
+from .fetch import COMPLETE, EMPTY, CollectionRead, IssueLog, Progress, read_collection
+from .guard import Thresholds, hold_reasons
+from .reader import ReaderFactory
+from .result import KIND_LABELS, Issue, KindCounts, RunResult
+
+DEFAULT_OVERLAP = datetime.timedelta(hours=1)
+
+
+def _utcnow() -> datetime.datetime:
+    return datetime.datetime.now(UTC)
+
+
+class SyncEngine:
+    """Runs, approves and discards syncs of stored connections (see the module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        engine: Engine,
+        vault: Vault,
+        reader_factory: ReaderFactory,
+        clock: Callable[[], datetime.datetime] = _utcnow,
+        overlap: datetime.timedelta = DEFAULT_OVERLAP,
+        batch_size: int = 2_000,
+        max_warnings: int = 200,
+    ) -> None:
+        self.engine = engine
+        self.vault = vault
+        self.reader_factory = reader_factory
+        self.clock = clock
+        self.overlap = overlap
+        self.batch_size = batch_size
+        self.max_warnings = max_warnings
+
+    # -- public API ------------------------------------------------------------
+
+    def run(
+        self, connection: str, *, mode: str = "full", dry_run: bool = False, progress: Progress | None = None,
+    ) -> RunResult:
+        """Sync one connection by name; returns the run's result (applied, held, discarded or failed)."""
+        if mode not in store_runs.MODES:
+            raise ValueError(f"mode must be 'full' or 'delta', got {mode!r}")
+        with self.engine.connect() as db:
+            conn = get_connection(db=db, name=connection)
+        if conn.paused:
+            raise ConnectionPaused(conn.name)
+        with sync_lock(self.engine, connection_id=conn.id, name=conn.name):
+            conn, checkpoints, run_id = self._start(conn.id, mode, dry_run)
+            try:
+                self._sync(conn, run_id, mode, dry_run, checkpoints, progress)
+            except BaseException as exc:
+                self._crash(run_id, exc)
+                raise
+        return self.result(run_id)
+
+    def approve(self, run_id: int) -> RunResult:
+        """Apply a held run's staged diff exactly; :class:`StoreMoved` if another run was applied since."""
+        run = self._held(run_id)
+        with sync_lock(self.engine, connection_id=run.connection_id, name=run.connection_name):
+            run = self._held(run_id)
+            self._apply(run.id, run.connection_id, run.base_run_id)
+        return self.result(run_id)
+
+    def discard(self, run_id: int) -> RunResult:
+        """Drop a held run's staged diff; the store is left as it is."""
+        run = self._held(run_id)
+        with sync_lock(self.engine, connection_id=run.connection_id, name=run.connection_name):
+            with begin_write(self.engine) as db:
+                run = self._held(run_id, db=db)
+                store_runs.update_run(db=db, run_id=run_id, state=store_runs.DISCARDED)
+                staging.clear_run(db=db, run_id=run_id)
+        return self.result(run_id)
+
+    def result(self, run_id: int) -> RunResult:
+        """The result of any run, as stored."""
+        with self.engine.connect() as db:
+            return RunResult.from_run(store_runs.get_run(db=db, run_id=run_id))
+
+    # -- the steps -------------------------------------------------------------
+
+    def _start(self, connection_id: int, mode: str, dry_run: bool):
+        with begin_write(self.engine) as db:
+            store_runs.fail_interrupted_runs(db=db, connection_id=connection_id, now=self.clock())
+            staging.purge_stale(db=db, connection_id=connection_id)
+            conn = get_connection_by_id(db=db, connection_id=connection_id)
+            checkpoints = get_checkpoints(db=db, connection_id=connection_id)
+            run_id = store_runs.create_run(
+                db=db, connection_id=connection_id, mode=mode, dry_run=dry_run,
+                base_run_id=conn.last_applied_run_id, now=self.clock(),
+            )
+        return conn, checkpoints, run_id
+
+    def _plan(self, mode: str, checkpoints: Mapping[str, datetime.datetime]):
+        for name in SYNC_RESOURCES:
+            checkpoint = checkpoints.get(name) if mode == "delta" else None
+            yield name, (checkpoint - self.overlap if checkpoint is not None else None)
+
+    def _sync(self, conn: StoredConnection, run_id: int, mode: str, dry_run: bool,
+              checkpoints: Mapping[str, datetime.datetime], progress: Progress | None) -> None:
+        issues = IssueLog(self.max_warnings)
+        reads: dict[str, CollectionRead] = {}
+        try:
+            reader = self._reader(conn)
+            try:
+                for name, since in self._plan(mode, checkpoints):
+                    reads[name] = read_collection(
+                        engine=self.engine, reader=reader, run_id=run_id, name=name, since=since,
+                        issues=issues, batch_size=self.batch_size, progress=progress,
+                    )
+            finally:
+                close = getattr(reader, "close", None)
+                if callable(close):
+                    close()
+        except Terminal as exc:
+            self._fail(run_id, Issue("terminal", exc.message, fix=exc.fix), reads)
+            return
+
+        warnings = [r.error for r in reads.values() if r.error is not None]
+        if mode == "full":
+            warnings += [
+                Issue("collection_empty", f"{r.name} came back empty; no {r.kind.value} record was deleted",
+                      fix="If the district really has none, nothing is wrong; otherwise check the data shared "
+                          "with this connection.")
+                for r in reads.values() if r.state == EMPTY
+            ]
+        reconcile = self._reconcilable(mode, reads)
+        with begin_write(self.engine) as db:
+            for kind in SYNC_ORDER:
+                staging.classify(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
+            for kind in reconcile:
+                staging.mark_absent(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
+            counts = {kind: _counts(staging.op_counts(db=db, kind=kind, run_id=run_id)) for kind in SYNC_ORDER}
+            warnings += _duplicate_issues(db, run_id)
+            unresolved = staging.unresolved_references(db=db, run_id=run_id, connection_id=conn.id)
+            warnings += [_unresolved_issue(u) for u in unresolved]
+            reasons = hold_reasons(counts, staging.live_counts(db=db, connection_id=conn.id), Thresholds.of(conn))
+            store_runs.update_run(
+                db=db, run_id=run_id,
+                records_read=sum(r.records for r in reads.values()),
+                counts={kind.value: c.to_dict() for kind, c in counts.items()},
+                collections={name: r.to_dict() for name, r in reads.items()},
+                unresolved={u.ref.label: {"count": u.count, "examples": u.examples} for u in unresolved},
+                warnings=[w.to_dict() for w in warnings + issues.finish()],
+                hold_reasons=reasons,
+                pending_checkpoints=_new_checkpoints(reads, checkpoints),
+            )
+        if dry_run:
+            with begin_write(self.engine) as db:
+                staging.clear_run(db=db, run_id=run_id)
+                store_runs.update_run(db=db, run_id=run_id, state=store_runs.DISCARDED, finished_at=self.clock())
+        elif reasons:
+            with begin_write(self.engine) as db:
+                store_runs.update_run(db=db, run_id=run_id, state=store_runs.HELD, finished_at=self.clock())
+        else:
+            self._apply(run_id, conn.id, conn.last_applied_run_id)
+
+    def _reader(self, conn: StoredConnection):
+        secrets = conn.secrets(self.vault)
+        try:
+            return self.reader_factory(conn, secrets)
+        except ValueError as exc:
+            raise Terminal(f"the settings of connection {conn.name!r} are not valid: {exc}",
+                           fix="Remove the connection and add it again.") from exc
+
+    @staticmethod
+    def _reconcilable(mode: str, reads: Mapping[str, CollectionRead]) -> list[Kind]:
+        if mode != "full":
+            return []
+        by_kind: dict[Kind, list[CollectionRead]] = {}
+        for read in reads.values():
+            by_kind.setdefault(read.kind, []).append(read)
+        return [kind for kind in SYNC_ORDER
+                if kind in by_kind and all(r.state == COMPLETE for r in by_kind[kind])]
+
+    def _apply(self, run_id: int, connection_id: int, expected_base: int | None) -> None:
+        now = self.clock()
+        with begin_write(self.engine) as db:
+            conn = get_connection_by_id(db=db, connection_id=connection_id)
+            if conn.last_applied_run_id != expected_base:
+                raise StoreMoved(run_id, conn.last_applied_run_id)
+            run = store_runs.get_run(db=db, run_id=run_id)
+            apply_staged(db=db, run_id=run_id, connection_id=connection_id, now=now)
+            set_checkpoints(
+                db=db, connection_id=connection_id, run_id=run_id, now=now,
+                values={name: datetime.datetime.fromisoformat(v) for name, v in run.pending_checkpoints.items()},
+            )
+            set_last_applied_run(db=db, connection_id=connection_id, run_id=run_id)
+            store_runs.update_run(db=db, run_id=run_id, state=store_runs.APPLIED,
+                                  finished_at=run.finished_at or now)
+        with begin_write(self.engine) as db:
+            staging.clear_run(db=db, run_id=run_id)
+
+    def _held(self, run_id: int, *, db=None):
+        if db is None:
+            with self.engine.connect() as db:
+                return self._held(run_id, db=db)
+        run = store_runs.get_run(db=db, run_id=run_id)
+        if run.state != store_runs.HELD:
+            raise RunNotHeld(run_id, run.state)
+        return run
+
+    def _fail(self, run_id: int, error: Issue, reads: Mapping[str, CollectionRead]) -> None:
+        with begin_write(self.engine) as db:
+            staging.clear_run(db=db, run_id=run_id)
+            store_runs.update_run(
+                db=db, run_id=run_id, state=store_runs.FAILED, finished_at=self.clock(), errors=[error.to_dict()],
+                records_read=sum(r.records for r in reads.values()),
+                collections={name: r.to_dict() for name, r in reads.items()},
+            )
+
+    def _crash(self, run_id: int, exc: BaseException) -> None:
+        if isinstance(exc, RostersyncError):
+            error = Issue("error", exc.message, fix=exc.fix)
+        elif isinstance(exc, KeyboardInterrupt):
+            error = Issue("interrupted", "the sync was interrupted and changed nothing", fix="Run it again.")
+        else:
+            error = Issue("internal", f"the sync stopped on an unexpected {type(exc).__name__} and changed nothing",
+                          fix="Run it again; if it happens again, report it with the server log.")
+        try:
+            self._fail(run_id, error, {})
+        except Exception:  # the original error matters more; the next run cleans up
+            pass
+
+
+def _counts(ops: Mapping[str, int]) -> KindCounts:
+    return KindCounts(
+        created=ops.get(OP_CREATE, 0), updated=ops.get(OP_UPDATE, 0),
+        deleted=ops.get(OP_DELETE, 0) + ops.get(OP_ABSENT, 0),
+        unchanged=ops.get(OP_SAME, 0) + ops.get(OP_NONE, 0), skipped=ops.get(OP_SKIP, 0),
+    )
+
+
+def _duplicate_issues(db, run_id: int) -> list[Issue]:
+    out = []
+    for kind in SYNC_ORDER:
+        total, dups = staging.duplicates(db=db, kind=kind, run_id=run_id, limit=20)
+        for dup in dups:
+            if dup.conflicting:
+                text = f"{kind.value} {dup.sourced_id!r} was read {dup.count} times with different content; " \
+                       "the stored copy was kept"
+            else:
+                text = f"{kind.value} {dup.sourced_id!r} was read {dup.count} times (identical copies; applied once)"
+            out.append(Issue("duplicate", text, kind=kind.value, sourced_id=dup.sourced_id,
+                             fix="Report the duplicate sourcedId to the district's SIS vendor."))
+        if total > len(dups):
+            out.append(Issue("duplicate", f"{total - len(dups)} more {KIND_LABELS[kind]} were read more than once",
+                             kind=kind.value, count=total - len(dups)))
+    return out
+
+
+def _unresolved_issue(u: staging.Unresolved) -> Issue:
+    target = KIND_LABELS[u.ref.target]
+    examples = ", ".join(f"{u.kind.value} {sid!r} -> {missing!r}" for sid, missing in u.examples)
+    return Issue(
+        "unresolved",
+        f"{u.count} {KIND_LABELS[u.kind]} refer to {target} that are not in the roster ({u.ref.label}; e.g. {examples})",
+        fix="Usually the district's data shared with this connection leaves those records out; they are kept as sent.",
+        kind=u.kind.value, sourced_id=u.examples[0][0] if u.examples else None, count=u.count,
+    )
+
+
+def _new_checkpoints(reads: Mapping[str, CollectionRead], old: Mapping[str, datetime.datetime]) -> dict[str, str]:
+    """The greatest dateLastModified per collection that was read completely (never moving back)."""
+    out = {}
+    for name, read in reads.items():
+        if read.state == COMPLETE and read.newest is not None:
+            previous = old.get(name)
+            if previous is None or read.newest > previous:
+                out[name] = read.newest.isoformat()
+    return out
+

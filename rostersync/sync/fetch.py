@@ -1,0 +1,175 @@
+"""Fetch and stage: read one collection from the reader into the staged tables.
+
+Records go to the database in batches (each its own short write transaction),
+so memory stays flat. Malformed records (a :class:`RecordError`, a record with
+severe problems, one too big to store) are reported with their kind and
+sourcedId and never stop the collection; a record that is unusable but has a
+sourcedId is staged as ``skip`` so its stored copy is kept, not deleted.
+
+A collection ends ``complete``, ``empty`` (nothing usable came back) or
+``failed`` (the reader raised a non-Terminal error: what it staged is dropped).
+A ``Terminal`` error propagates: the engine fails the whole run.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Engine
+
+from ..errors import RostersyncError, Terminal
+from ..oneroster.kinds import Kind
+from ..oneroster.records import Record, RecordError
+from ..oneroster.resources import RESOURCES
+from ..store import staging
+from ..store.engine import begin_write
+from .reader import RosterReader
+from .result import Issue
+from .rows import RowRefused, skipped_row, staged_row
+
+Progress = Callable[[str, int, "int | None"], None]  # (collection, records so far, total if known)
+
+COMPLETE, EMPTY, FAILED = "complete", "empty", "failed"
+
+
+class IssueLog:
+    """A run's warnings, capped; field problems are summed per kind and field."""
+
+    def __init__(self, limit: int = 200) -> None:
+        self.limit = limit
+        self.items: list[Issue] = []
+        self.omitted = 0
+        self._problems: dict[tuple[str, str], list[Any]] = {}
+
+    def add(self, issue: Issue) -> None:
+        if len(self.items) < self.limit:
+            self.items.append(issue)
+        else:
+            self.omitted += issue.count
+
+    def malformed(self, kind: Kind, sourced_id: str | None, message: str) -> None:
+        self.add(Issue("malformed", message, kind=kind.value, sourced_id=sourced_id,
+                       fix="Ask the district to correct this record in their SIS; it was left as it was."))
+
+    def problems(self, record: Record) -> None:
+        for problem in record.problems:
+            key = (record.KIND.value, problem.field)
+            entry = self._problems.get(key)
+            if entry is None:
+                self._problems[key] = [1, record.sourced_id, str(problem)]
+            else:
+                entry[0] += 1
+
+    def finish(self) -> list[Issue]:
+        out = list(self.items)
+        for (kind, fieldname), (count, example, text) in sorted(self._problems.items()):
+            out.append(Issue(
+                "problems",
+                f"{count} {kind} record(s) have a questionable {fieldname!r} (e.g. {kind} {example!r}: {text}); "
+                "they were stored as sent",
+                kind=kind, sourced_id=example, count=count,
+            ))
+        if self.omitted:
+            out.append(Issue("omitted", f"{self.omitted} more warnings were not recorded", count=self.omitted))
+        return out
+
+
+@dataclass
+class CollectionRead:
+    name: str
+    kind: Kind
+    since: datetime.datetime | None
+    state: str = COMPLETE
+    records: int = 0  # items the reader yielded
+    staged: int = 0  # usable records staged
+    newest: datetime.datetime | None = None  # greatest dateLastModified seen
+    error: Issue | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"state": self.state, "records": self.records, "staged": self.staged,
+                "since": self.since.isoformat() if self.since else None,
+                "error": self.error.to_dict() if self.error else None}
+
+
+def read_collection(
+    *,
+    engine: Engine,
+    reader: RosterReader,
+    run_id: int,
+    name: str,
+    since: datetime.datetime | None,
+    issues: IssueLog,
+    batch_size: int = 2_000,
+    progress: Progress | None = None,
+) -> CollectionRead:
+    """Read and stage one collection (see the module docstring); Terminal errors propagate."""
+    kind = RESOURCES[name].kind
+    out = CollectionRead(name, kind, since)
+    batch: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        if batch:
+            with begin_write(engine) as db:
+                staging.stage_rows(db=db, kind=kind, run_id=run_id, rows=batch)
+            batch.clear()
+        if progress is not None:
+            progress(name, out.records, None)
+
+    try:
+        for item in reader.read(name, since=since):
+            out.records += 1
+            row = _row(item, kind, name, issues)
+            if row is not None:
+                if not row["skip"]:
+                    out.staged += 1
+                    newest = row["date_last_modified"]
+                    if newest is not None and (out.newest is None or newest > out.newest):
+                        out.newest = newest
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    flush()
+        flush()
+    except Terminal:
+        raise
+    except RostersyncError as exc:
+        batch.clear()
+        with begin_write(engine) as db:
+            staging.drop_collection(db=db, kind=kind, run_id=run_id, collection=name)
+        out.state = FAILED
+        out.error = Issue(
+            "collection_failed",
+            f"{name} could not be read completely ({exc.message}); nothing from it was applied and "
+            f"no {kind.value} record was deleted",
+            fix=getattr(exc, "fix", None) or "Run the sync again later.",
+        )
+        return out
+    if out.staged == 0:
+        out.state = EMPTY
+    return out
+
+
+def _row(item: Any, kind: Kind, collection: str, issues: IssueLog) -> dict[str, Any] | None:
+    if isinstance(item, RecordError):
+        issues.malformed(kind, item.sourced_id, item.message)
+        return None
+    if not isinstance(item, Record) or item.KIND is not kind:
+        got = item.KIND.value if isinstance(item, Record) else type(item).__name__
+        issues.add(Issue("malformed", f"{collection} returned a {got} where a {kind.value} belongs; ignored",
+                         kind=kind.value, sourced_id=getattr(item, "sourced_id", None)))
+        return None
+    severe = item.severe_problems
+    if severe:
+        issues.malformed(kind, item.sourced_id, f"{kind.value} {item.sourced_id!r}: "
+                         + "; ".join(str(p) for p in severe))
+        return skipped_row(kind, item.sourced_id, collection)
+    try:
+        row = staged_row(item, collection)
+    except RowRefused as exc:
+        issues.malformed(kind, item.sourced_id, f"{kind.value} {item.sourced_id!r} {exc}")
+        return skipped_row(kind, item.sourced_id, collection)
+    if item.problems:
+        issues.problems(item)
+    return row
