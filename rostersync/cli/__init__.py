@@ -22,8 +22,21 @@ app = typer.Typer(
 # when their module exists so the CLI grows with the package.
 _GROUPS = (
     ("rostersync.cli.sandbox", "app", "sandbox"),
+    ("rostersync.cli.connections", "app", "connections"),
+    ("rostersync.cli.runs", "app", "runs"),
+    ("rostersync.cli.web", "users_app", "users"),
+    ("rostersync.cli.jobs", "schedules_app", "schedules"),
 )
-_COMMANDS: tuple[tuple[str, str, str], ...] = ()
+_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("rostersync.cli.demo", "demo", "demo"),
+    ("rostersync.cli.sync", "sync", "sync"),
+    ("rostersync.cli.roster", "changes", "changes"),
+    ("rostersync.cli.roster", "roster", "roster"),
+    ("rostersync.cli.check", "check", "check"),
+    ("rostersync.cli.web", "serve", "serve"),
+    ("rostersync.cli.jobs", "worker", "worker"),
+    ("rostersync.cli.jobs", "scheduler", "scheduler"),
+)
 
 
 def _register() -> None:

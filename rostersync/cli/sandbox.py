@@ -36,7 +36,7 @@ def _panel(creds, *, box_info: dict, json_keys: dict) -> None:
     def table(rows: list[tuple[str, str]]) -> Table:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold cyan", no_wrap=True)
-        grid.add_column(overflow="fold")
+        grid.add_column(no_wrap=True)
         for label, value in rows:
             grid.add_row(label, value)
         return grid
@@ -50,10 +50,12 @@ def _panel(creds, *, box_info: dict, json_keys: dict) -> None:
                      f"school day {box_info['day']}"),
         ("Admin URL", creds.admin_url),
         ("Admin Token", creds.admin_token),
-        ("Next day", f"kill -USR1 {os.getpid()}   or   rostersync sandbox advance --admin-url {creds.admin_url} "
-                     "--admin-token <Admin Token>"),
+        ("Next day", f"kill -USR1 {os.getpid()}  (or: rostersync sandbox advance --admin-url URL --admin-token T)"),
     ])
+    # Never fold a URL or a secret: a district copies them whole. Widen past the terminal if needed.
+    widest = max(len(v) for v in (*(getattr(creds, k) for k in labels), creds.admin_url, creds.admin_token))
     console = Console()
+    console = Console(width=max(console.width, widest + 34))
     console.print(Panel(Group(
         "[bold]OneRoster Connections[/] (New Look, OAuth 2.0 client credentials)", new_look, "",
         "[bold]OneRoster Provisioning[/] (Classic, OAuth 1.0a signed requests, OneRoster 1.1)", classic, "",
@@ -140,6 +142,7 @@ def _serve_until_stopped(box, *, quiet: bool) -> None:
 
     signal.signal(signal.SIGUSR1, on_usr1)
     signal.signal(signal.SIGTERM, on_term)
+    signal.signal(signal.SIGINT, on_term)  # also when started in the background with SIGINT ignored
     try:
         while box.running and not pending["stop"]:
             wake.wait(0.5)

@@ -99,6 +99,8 @@ def execute(services: JobServices, order: Order, *, attempt: int = 1) -> Outcome
         log.info("connection %s: synced (run %s)", name, report.run_id)
         return _record(services, order, Outcome("synced", f"{order.mode} sync applied", report.run_id),
                        attempts=0, clear_error=True, **done)
+    if report.state == "paused":  # paused after the precheck: the night is settled
+        return _record(services, order, Outcome("skipped", "paused"), **done)
     if report.state == "held":
         log.warning("connection %s: run %s held for review", name, report.run_id)
         return _record(services, order, Outcome("held", report.message or "held for review", report.run_id),

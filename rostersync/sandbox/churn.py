@@ -358,7 +358,7 @@ class _Day:
             t = self.stamp()
             staff = [s for s in r.school_teachers[school]
                      if r.people.user_state[s] == ACTIVE and s not in teachers_of[section]]
-            if staff and rng.random() < 0.7:
+            if staff and rng.random() < 0.8:
                 teacher = staff[rng.randrange(len(staff))]
             else:
                 teacher = add_teacher(r, rng, self.names, school, t)

@@ -303,6 +303,8 @@ class _Builder:
         rng, roster = self.rng, self.roster
         s1, s2 = self.school_terms[school]
         catalog = ELECTIVES_HIGH if any(g in HIGH for g in grades) else ELECTIVES_MIDDLE
+        enrolled = sum(counts[g] for g in grades)
+        catalog = catalog[: max(4, 4 + enrolled // 40)]  # a small school offers fewer electives
         # local course keys: ("core", group, k) or ("elective", k)
         group_of = {}
         groups = _groups(grades, counts, 15)
@@ -358,7 +360,8 @@ class _Builder:
                                           room_base + rng.randint(1, 40)))
             offset += 3
             sections_of[key] = secs
-            dept_sections.setdefault(subject, []).extend(secs)
+            # teachers by department; a small school's teachers teach across subjects
+            dept_sections.setdefault(subject if enrolled >= 100 else "", []).extend(secs)
         # schedule each student into one section per course, avoiding period clashes
         sections = roster.sections
         mask = {}

@@ -36,6 +36,7 @@ import orjson
 from ..errors import Transient
 from ..log import register_secret
 from ..oneroster.filter import since_filter
+from ..oneroster.kinds import Kind, Version
 from ..oneroster.records import Record, RecordError, parse_record
 from ..oneroster.resources import RESOURCES, Resource
 from .auth import OAuth1Signer, OAuth2ClientCredentials
@@ -256,7 +257,6 @@ class OneRosterClient:
         pager = OffsetPaging(limit=self.profile.page_size, max_pages=self.profile.max_pages, what=where(url))
         pending: dict[int, Future[httpx.Response]] = {}
         abandoned = threading.Event()  # tells background retries of this pass to give up
-        kind, version = res.kind, self.version
         offset, previous = 0, None
         try:
             while True:
@@ -280,21 +280,9 @@ class OneRosterClient:
                         f"{where(url)} returned the same page again at offset {offset}: it seems to ignore offset",
                         fix="Report to the vendor that offset paging does not work.")
                 previous = signature
-                new = 0
-                for obj in page.items:
-                    try:
-                        item: Record | RecordError = parse_record(kind, obj, version)
-                        key = hash(item.sourced_id)
-                    except RecordError as exc:
-                        item, key = exc, hash(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
-                    state.records += 1
-                    if key in seen:
-                        state.duplicates += 1
-                        continue
-                    seen.add(key)
-                    new += 1
-                    yield item
-                state.new += new
+                new_before = state.new
+                yield from _unseen(page.items, res.kind, self.version, seen, state)
+                new = state.new - new_before
                 self.stats.add(pages=1, records=new, duplicates=len(page.items) - new)
                 if nxt is None:
                     return
@@ -385,6 +373,23 @@ def _resource(name: str) -> Resource:
         return RESOURCES[name]
     except KeyError:
         raise ValueError(f"{name!r} is not a OneRoster collection; choose one of {', '.join(RESOURCES)}") from None
+
+
+def _unseen(items: list[Any], kind: Kind, version: Version, seen: set[int], state: _Pass) -> Iterator[Record | RecordError]:
+    """Parse ``items``, yielding those whose sourcedId (hashed) is not in ``seen`` yet."""
+    for obj in items:
+        try:
+            item: Record | RecordError = parse_record(kind, obj, version)
+            key = hash(item.sourced_id)
+        except RecordError as exc:  # no usable sourcedId: key on the object itself
+            item, key = exc, hash(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
+        state.records += 1
+        if key in seen:
+            state.duplicates += 1
+            continue
+        seen.add(key)
+        state.new += 1
+        yield item
 
 
 def _single(body: dict[str, Any], res: Resource) -> Any:

@@ -120,7 +120,6 @@ def alembic_config(connection: Connection | None = None) -> Config:
     """Alembic's configuration for the store's migrations (no alembic.ini needed)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    config.set_main_option("version_locations", str(MIGRATIONS / "versions"))
     if connection is not None:
         config.attributes["connection"] = connection
     return config

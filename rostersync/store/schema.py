@@ -4,6 +4,7 @@ Migrations and schema checks import :data:`metadata` from here, so a table
 module added to the store must be imported below to be migrated.
 """
 
+from . import schedule_tables  # noqa: F401  (the scheduler's tables)
 from . import web_tables  # noqa: F401  (the web server's tables)
 from .tables import metadata
 

@@ -16,8 +16,9 @@ Every function takes ``db`` keyword-only and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -70,7 +71,7 @@ def dialect_insert(db: Connection, table):
 # writing what was read
 
 
-def _merge(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+def _merge(rows: Sequence[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     """Fold repeats of a sourcedId within one batch the way the ON CONFLICT clause folds across batches."""
     merged: dict[str, dict[str, Any]] = {}
     for row in rows:
@@ -78,10 +79,10 @@ def _merge(rows: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
         if prev is None:
             merged[row["sourced_id"]] = row
             continue
-        prev["dup_count"] += row["dup_count"]
+        prev = merged[row["sourced_id"]] = {**prev, "dup_count": prev["dup_count"] + row["dup_count"]}
         if row["skip"] or prev["content_hash"] != row["content_hash"]:
             prev["skip"] = True
-    return list(merged.values())
+    return merged.values() if len(merged) < len(rows) else rows
 
 
 def stage_rows(*, db: Connection, kind: Kind, run_id: int, rows: Sequence[dict[str, Any]]) -> None:
@@ -97,12 +98,24 @@ def stage_rows(*, db: Connection, kind: Kind, run_id: int, rows: Sequence[dict[s
     """
     if not rows:
         return
-    sql, converters = _stage_statement(db.dialect, kind)
-    batch = _merge({**row, "run_id": run_id} for row in rows)
-    db.exec_driver_sql(sql, [tuple(conv(row[name]) for name, conv in converters) for row in batch])
+    prepared = _prepared(db.dialect, kind)
+    values = []
+    for row in _merge(rows):
+        item = [run_id, *prepared.getter(row)]
+        for index, convert in prepared.conversions:
+            item[index] = convert(item[index])
+        values.append(tuple(item))
+    db.exec_driver_sql(prepared.sql, values)
 
 
-_STATEMENTS: dict[tuple[str, Kind], tuple[str, list]] = {}
+@dataclass(frozen=True)
+class _Prepared:
+    sql: str
+    getter: Callable[[dict[str, Any]], tuple]  # the row's values after run_id, in column order
+    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, to-driver conversion)
+
+
+_PREPARED: dict[tuple[str, Kind], _Prepared] = {}
 
 
 def _json_text(value: Any) -> Any:
@@ -116,39 +129,34 @@ def _sqlite_time(value: Any) -> Any:
     return None if value is None else value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
-def _same(value: Any) -> Any:
-    return value
-
-
-def _stage_statement(dialect, kind: Kind) -> tuple[str, list]:
+def _prepared(dialect, kind: Kind) -> _Prepared:
     key = (dialect.name, kind)
-    cached = _STATEMENTS.get(key)
+    cached = _PREPARED.get(key)
     if cached is not None:
         return cached
     table = STAGED_TABLES[kind]
     quote = dialect.identifier_preparer.quote
-    sqlite_dialect = dialect.name == "sqlite"
-    converters = []
-    for column in table.columns:
-        if isinstance(column.type, UTCDateTime):
-            conv = _sqlite_time if sqlite_dialect else _same
+    on_sqlite = dialect.name == "sqlite"
+    columns = [c for c in table.columns if c.name != "op"]  # op is set by classify()
+    assert columns[0].name == "run_id"
+    conversions = []
+    for index, column in enumerate(columns):
+        if isinstance(column.type, UTCDateTime) and on_sqlite:
+            conversions.append((index, _sqlite_time))
         elif isinstance(column.type, JSON):  # the JsonDoc variant's base type
-            conv = _json_text
-        else:
-            conv = _same
-        converters.append((column.name, conv))
+            conversions.append((index, _json_text))
     name = quote(table.name)
-    placeholder = "?" if sqlite_dialect else "%s"
-    distinct = "IS NOT" if sqlite_dialect else "IS DISTINCT FROM"
+    placeholder = "?" if on_sqlite else "%s"
+    distinct = "IS NOT" if on_sqlite else "IS DISTINCT FROM"
     sql = (
-        f"INSERT INTO {name} ({', '.join(quote(c.name) for c in table.columns)}) "
-        f"VALUES ({', '.join([placeholder] * len(table.columns))}) "
+        f"INSERT INTO {name} ({', '.join(quote(c.name) for c in columns)}) "
+        f"VALUES ({', '.join([placeholder] * len(columns))}) "
         f"ON CONFLICT (run_id, sourced_id) DO UPDATE SET "
         f"dup_count = {name}.dup_count + excluded.dup_count, "
         f"skip = ({name}.skip OR excluded.skip OR {name}.content_hash {distinct} excluded.content_hash)"
     )
-    _STATEMENTS[key] = (sql, converters)
-    return sql, converters
+    prepared = _PREPARED[key] = _Prepared(sql, itemgetter(*(c.name for c in columns[1:])), tuple(conversions))
+    return prepared
 
 
 def drop_collection(*, db: Connection, kind: Kind, run_id: int, collection: str) -> int:

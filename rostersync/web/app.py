@@ -3,7 +3,7 @@
 Pages are rendered on the server (Jinja2); the few lines of JavaScript in
 ``static/app.js`` only improve forms that work without it. Every response
 carries strict security headers (no external assets, no framing, no
-referrer), and the access log never prints an intake token.
+referrer sent to other sites), and the access log never prints an intake token.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import PlainTextResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -72,7 +72,7 @@ def _install_middleware(app: FastAPI) -> None:
         headers.setdefault("Content-Security-Policy", _CSP)
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "no-referrer")
+        headers.setdefault("Referrer-Policy", "same-origin")  # an intake link never leaves the site
         if not request.url.path.startswith("/static/"):
             headers.setdefault("Cache-Control", "no-store")
         if request.url.scheme == "https":
@@ -110,8 +110,12 @@ def _install_error_pages(app: FastAPI) -> None:
     @app.exception_handler(Exception)
     async def _crash(request: Request, exc: Exception):
         log.exception("error while serving %s %s", request.method, loggable_path(request.url.path))
-        return render(request, "error.html", {
+        context = {
             "title": "Something went wrong",
             "message": "The server hit an unexpected error; it has been logged.",
             "fix": "Try again in a moment. If it keeps happening, tell your rostersync administrator.",
-        }, status=500)
+        }
+        try:
+            return render(request, "error.html", context, status=500)
+        except Exception:  # noqa: BLE001 - e.g. the store is down: still answer plainly
+            return PlainTextResponse(f"{context['title']}. {context['fix']}", status_code=500)

@@ -42,6 +42,9 @@ class Field:
     required: bool = True
     kind: str = "text"  # input type
 
+    def note_for(self, vendor: str) -> str:
+        return self.note.replace("{vendor}", vendor)
+
 
 NEW_LOOK_SECTION = 'under "Information to Share with {vendor}" on the OneRoster connection you generated'
 CLASSIC_RECORD = "on the vendor record in System Administration > Learning Interoperability > OneRoster Provisioning"
@@ -103,7 +106,7 @@ def _clean(value: object) -> str:
     return text.strip()[:MAX_FIELD_LENGTH]
 
 
-def parse(form: Mapping[str, object], policy: NetPolicy) -> Submission:
+def parse(form: Mapping[str, object], policy: NetPolicy, *, vendor: str = "rostersync") -> Submission:
     """Read a posted form; the result's ``errors`` is empty when a check can run."""
     sub = Submission()
     provider = _clean(form.get("provider"))
@@ -120,10 +123,10 @@ def parse(form: Mapping[str, object], policy: NetPolicy) -> Submission:
         value = sub.values[f.name]
         if not value:
             if f.required:
-                sub.errors[f.name] = f"Enter the {f.label}. {f.note}"
+                sub.errors[f.name] = f"Enter the {f.label}. {f.note_for(vendor)}"
             continue
         if f.url:
-            problem = _url_problem(f, value, policy)
+            problem = _url_problem(f, value, policy, vendor)
             if problem:
                 sub.errors[f.name] = problem
         elif f.kind == "date" and sub.expires_on is None:
@@ -131,7 +134,8 @@ def parse(form: Mapping[str, object], policy: NetPolicy) -> Submission:
     return sub
 
 
-def _url_problem(f: Field, value: str, policy: NetPolicy) -> str | None:
+def _url_problem(f: Field, value: str, policy: NetPolicy, vendor: str) -> str | None:
+    note = f.note_for(vendor)
     compact = "".join(value.split())
     if "://" not in compact:
         compact = "https://" + compact
@@ -139,11 +143,11 @@ def _url_problem(f: Field, value: str, policy: NetPolicy) -> str | None:
         try:
             normalize_base_url(compact)
         except ValueError as exc:
-            return f"The {f.label} is not usable: {exc}. {f.note}"
+            return f"The {f.label} is not usable: {exc}. {note}"
     elif not compact.lower().startswith(("https://", "http://")):
-        return f"The {f.label} must start with https://. {f.note}"
+        return f"The {f.label} must start with https://. {note}"
     if f.name == "token_url" and "token" not in compact.lower():
-        return f"This does not look like a Token URL. {f.note}"
+        return f"This does not look like a Token URL. {note}"
     problem = preflight(policy, compact)
     if problem:
         return (f"The {f.label} cannot be reached from here: {problem}. Copy it exactly as your "

@@ -112,10 +112,10 @@ def address_problem(address: str) -> str | None:
         return "a multicast address"
     if ip.is_unspecified:
         return "an unspecified address"
-    if ip.is_private:
-        return "a private network address"
     if ip.is_reserved:
         return "a reserved address"
+    if ip.is_private:
+        return "a private network address"
     if not ip.is_global:
         return "a non-public address"
     return None

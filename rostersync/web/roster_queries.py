@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from ..oneroster.kinds import Kind
 from ..store.tables import KIND_SPECS, ROSTER_TABLES, STAGED_TABLES
+from ..sync.result import KIND_LABELS
 
 ORGS = ROSTER_TABLES[Kind.ORG]
 CLASSES = ROSTER_TABLES[Kind.CLASS]
@@ -21,7 +22,6 @@ USERS = ROSTER_TABLES[Kind.USER]
 ENROLLMENTS = ROSTER_TABLES[Kind.ENROLLMENT]
 COURSES = ROSTER_TABLES[Kind.COURSE]
 
-PAGE = 200
 CHANGE_OPS = ("create", "update", "delete", "absent")
 OP_LABELS = {"create": "created", "update": "updated", "delete": "deleted", "absent": "deleted (absent)"}
 
@@ -195,6 +195,6 @@ def staged_changes(run_id: int, connection_id: int, *, conn: Connection, example
                 query = select(source).where(staged.c.run_id == run_id, staged.c.op == op)
             rows = conn.execute(query.order_by(staged.c.sourced_id).limit(examples))
             samples[op] = [{"sourced_id": r.sourced_id, "label": _label(kind, r)} for r in rows]
-        out.append({"kind": kind.value, "counts": {OP_LABELS[o]: counts.get(o, 0) for o in CHANGE_OPS},
+        out.append({"kind": kind.value, "label": KIND_LABELS[kind], "counts": {OP_LABELS[o]: counts.get(o, 0) for o in CHANGE_OPS},
                     "examples": {OP_LABELS[o]: v for o, v in samples.items()}})
     return out

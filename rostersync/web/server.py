@@ -19,6 +19,8 @@ import uvicorn
 
 from ..errors import ConfigError
 from ..settings import Settings
+from ..vault import Vault
+from .netguard import GuardedTransport, NetPolicy
 from .services import WebServices, build_web_services
 
 log = logging.getLogger(__name__)
@@ -31,11 +33,14 @@ def build_server_services(settings: Settings, *, vendor_name: str = "rostersync"
 
     engine = create_engine_for(settings.database_url)
     migrate(engine)
+    # The key file is created on first start (the sync engine only reads it).
+    overrides.setdefault("vault", Vault.from_settings(settings, create=True))
     stop_runner = lambda: None  # noqa: E731
     if scheduler:
         from ..jobs import build_job_services, start_embedded_scheduler
 
-        embedded = start_embedded_scheduler(settings, build_job_services(settings), tick=tick)
+        job_services = build_job_services(settings, engine=engine, reader_factory=guarded_reader_factory(settings))
+        embedded = start_embedded_scheduler(settings, job_services, tick=tick)
         run_now = embedded.run_now
         stop_runner = embedded.stop
     elif engine.dialect.name == "postgresql":
@@ -55,6 +60,23 @@ def build_server_services(settings: Settings, *, vendor_name: str = "rostersync"
     return services
 
 
+def guarded_reader_factory(settings: Settings):
+    """Sync reads go through the network guard too: the URLs were typed by a stranger at
+    intake, and DNS can change after the check. Limits suit large pages (IC serves up to
+    50,000 records a page). Each reader gets its own transport (closing a client closes it)."""
+    from ..source.client import OneRosterClient
+    from ..source.connection import ConnectionSpec
+
+    policy = NetPolicy.from_settings(settings, max_response_bytes=1024 * 1024 * 1024,
+                                     deadline=max(600.0, settings.http_timeout * 10))
+
+    def build(connection, secrets):
+        return OneRosterClient(ConnectionSpec.from_dict(connection.settings, secrets),
+                               transport=GuardedTransport(policy), timeout=settings.http_timeout)
+
+    return build
+
+
 def _queued_runs(settings: Settings):
     from ..jobs import build_job_app, enqueue_run
 
@@ -67,42 +89,41 @@ def _queued_runs(settings: Settings):
     return run_now, app.close
 
 
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as sock:
-        sock.bind((host, 0))
-        return sock.getsockname()[1]
-
-
 class ServerThread:
-    """uvicorn serving ``app`` on ``host`` in a background thread; use as a context manager."""
+    """uvicorn serving ``app`` on ``host`` (port 0: any free one) in a background thread.
+
+    Use as a context manager; :attr:`url` is ``http://127.0.0.1:PORT``.
+    """
 
     def __init__(self, app, *, host: str = "127.0.0.1", port: int = 0) -> None:
-        self.config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False,
-                                     lifespan="off")
-        self.server = uvicorn.Server(self.config)
-        self.thread = threading.Thread(target=self.server.run, name="rostersync-web", daemon=True)
-
-    @property
-    def url(self) -> str:
-        servers = getattr(self.server, "servers", None) or []
-        for server in servers:
-            for sock in server.sockets:
-                host, port = sock.getsockname()[:2]
-                return f"http://{host}:{port}"
-        raise RuntimeError("the server is not listening")
+        self._sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self._sock.bind((host, port))
+        bound_host, bound_port = self._sock.getsockname()[:2]
+        self.url = f"http://{f'[{bound_host}]' if ':' in bound_host else bound_host}:{bound_port}"
+        config = uvicorn.Config(app, log_config=None, access_log=False, lifespan="off")
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self._sock]},
+                                       name="rostersync-web", daemon=True)
 
     def start(self, timeout: float = 10.0) -> ServerThread:
         self.thread.start()
         deadline = time.monotonic() + timeout
         while not self.server.started:
             if not self.thread.is_alive() or time.monotonic() > deadline:
+                self.stop()
                 raise RuntimeError("the web server did not start")
-            time.sleep(0.02)
+            time.sleep(0.01)
         return self
 
     def stop(self) -> None:
         self.server.should_exit = True
-        self.thread.join(10)
+        if self.thread.is_alive():
+            self.thread.join(10)
+        try:
+            self._sock.close()
+        except OSError:
+            pass
 
     def __enter__(self) -> ServerThread:
         return self.start()

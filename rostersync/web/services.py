@@ -100,22 +100,11 @@ def default_check(policy: NetPolicy) -> CheckFn:
     return check
 
 
-class _LazyRunActions:
-    """The sync engine's approve/discard, built on first use."""
+def default_run_actions(engine: Engine, vault: Vault) -> RunActions:
+    """The sync engine, for Approve and Discard (they read nothing from the provider)."""
+    from ..sync import SyncEngine, client_reader_factory
 
-    def __init__(self, settings: Settings, engine: Engine, vault: Vault) -> None:
-        self._settings, self._engine, self._vault = settings, engine, vault
-
-    def _actions(self):
-        from ..sync.review import build_review_actions  # noqa: PLC0415 - optional until the engine exists
-
-        return build_review_actions(self._settings, engine=self._engine, vault=self._vault)
-
-    def approve(self, run_id: int):
-        return self._actions().approve(run_id)
-
-    def discard(self, run_id: int):
-        return self._actions().discard(run_id)
+    return SyncEngine(engine=engine, vault=vault, reader_factory=client_reader_factory())
 
 
 @dataclass(kw_only=True)
@@ -172,7 +161,7 @@ def build_web_services(settings: Settings, *, engine: Engine | None = None, run_
 
     values: dict[str, Any] = dict(
         settings=settings, engine=engine, vault=vault, policy=policy, check=default_check(policy),
-        connections=ConnectionWriter(vault), runs=_LazyRunActions(settings, engine, vault),
+        connections=ConnectionWriter(vault), runs=default_run_actions(engine, vault),
         run_now=run_now or _unavailable_run_now, webhook=WebhookSender(engine=engine, vault=vault, policy=policy),
         background=background, close=close,
     )

@@ -20,7 +20,8 @@ router = APIRouter()
 
 MESSAGES = {
     "sync-started": "The sync has started. Reload this page to follow it.",
-    "sync-busy": "A sync of this district is already running or waiting for review; nothing new was started.",
+    "sync-busy": "A sync of this district is already running; nothing new was started.",
+    "sync-held": "A run of this district waits for review: approve or discard it before syncing again.",
     "paused": "Scheduled syncs are paused for this district.",
     "resumed": "Scheduled syncs are back on for this district.",
     "revoked": "The intake link was revoked: it no longer works.",
@@ -136,6 +137,8 @@ def sync_now(request: Request, district_id: int, mode: str = Form("delta"), user
     with begin_write(svc.engine) as conn:
         district = _district_or_404(conn, district_id)
         row = _connection_or_409(conn, district)
+        if any(name == row["name"] for _, name in queries.held_runs(conn=conn)):
+            return RedirectResponse(f"/districts/{district_id}?msg=sync-held", status_code=303)
         audit(user.username, f"started {mode} sync", conn=conn, district_id=district.id)
     started = svc.run_now(row["id"], mode)
     return RedirectResponse(f"/districts/{district_id}?msg={'sync-started' if started else 'sync-busy'}",

@@ -10,12 +10,16 @@ audit log written, all in one transaction.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import logging
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 
+from ...log import register_secret
+from ...oneroster.kinds import Version
 from ...source.connection import SIGNATURE_METHODS, OAuth2Credentials
 from ...store.engine import begin_write
 from .. import intake_form, links
@@ -93,14 +97,8 @@ def _expiry_finding(sub: Submission, findings: list[Finding]) -> Finding | None:
 
 @router.post("/intake/{token}", dependencies=[CsrfDep])
 async def intake_submit(request: Request, token: str):
-    form = await request.form()
-    return await _run_in_thread(_submit, request, token, dict(form))
-
-
-async def _run_in_thread(fn, *args):
-    from starlette.concurrency import run_in_threadpool
-
-    return await run_in_threadpool(fn, *args)
+    form = await request.form()  # already parsed by the CSRF check; the rest runs in a worker thread
+    return await run_in_threadpool(_submit, request, token, dict(form))
 
 
 def _submit(request: Request, token: str, form: dict):
@@ -108,16 +106,21 @@ def _submit(request: Request, token: str, form: dict):
     link, district, gone = _open_link(request, token)
     if gone is not None:
         return gone
-    sub = intake_form.parse(form, svc.policy)
+    sub = intake_form.parse(form, svc.policy, vendor=svc.vendor_name)
     if sub.errors:
         return _page(request, token, link, district, sub, [], status=422)
     if not svc.intake_limiter.allow(link.id):
         raise HTTPException(429, "Too many checks through this link in a short time. Wait ten minutes and try again.")
     spec = intake_form.to_spec(sub)
     secrets = list(spec.secrets().values())
+    for secret in secrets:
+        register_secret(secret)  # nothing below may log it
     try:
         report = svc.check(spec)
         findings = from_report(report, secrets=secrets)
+        detected = getattr(report, "version", None)
+        if spec.version is None and isinstance(detected, Version):
+            spec = dataclasses.replace(spec, version=detected)
     except Exception:  # the check itself failed: say so, never show the exception text
         log.exception("the connection check failed unexpectedly for district %s", district.id)
         findings = [Finding("error", "The check could not be completed",

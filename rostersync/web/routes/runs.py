@@ -8,7 +8,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
 from ...errors import RostersyncError
-from ...oneroster.kinds import SYNC_ORDER
+from ...oneroster.kinds import SYNC_ORDER, Kind
+from ...sync.result import KIND_LABELS
 from ...store.engine import begin_write
 from .. import links, queries, roster_queries
 from ..activity import audit, notify
@@ -39,9 +40,17 @@ def _kind_rows(run: queries.Run) -> list[dict]:
     rows = []
     for kind, counts in sorted((run.counts or {}).items(), key=lambda kv: order.index(kv[0]) if kv[0] in order else 99):
         counts = counts or {}
-        rows.append({"kind": kind, **{k: int(counts.get(k) or 0) for k in
+        rows.append({"kind": kind, "label": label(kind), **{k: int(counts.get(k) or 0) for k in
                                       ("created", "updated", "deleted", "unchanged", "skipped")}})
     return rows
+
+
+def label(kind: str) -> str:
+    """``"user"`` -> ``"users"``, as people say it."""
+    try:
+        return KIND_LABELS[Kind(kind)]
+    except ValueError:
+        return kind
 
 
 def _issues(items: list) -> list[dict]:

@@ -25,7 +25,7 @@ def upgrade() -> None:
     sa.Column('profile', sa.String(length=64), nullable=False),
     sa.Column('version', sa.String(length=8), nullable=False),
     sa.Column('timezone', sa.String(length=64), nullable=False),
-    sa.Column('settings', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('settings', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('secrets', sa.Text(), nullable=False),
     sa.Column('hold_delete_percent', sa.Float(), nullable=False),
     sa.Column('hold_update_percent', sa.Float(), nullable=False),
@@ -37,6 +37,22 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_connections')),
     sa.UniqueConstraint('name', name=op.f('uq_connections_name'))
     )
+    op.create_table('changes',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=False),
+    sa.Column('run_id', sa.Integer(), nullable=True),
+    sa.Column('kind', sa.String(length=32), nullable=False),
+    sa.Column('sourced_id', sa.String(length=255), nullable=False),
+    sa.Column('action', sa.String(length=8), nullable=False),
+    sa.Column('changed_fields', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_changes_connection_id_connections'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_changes'))
+    )
+    with op.batch_alter_table('changes', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_changes_connection_id_id'), ['connection_id', 'id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_changes_connection_id_kind_sourced_id'), ['connection_id', 'kind', 'sourced_id'], unique=False)
+
     op.create_table('checkpoints',
     sa.Column('connection_id', sa.Integer(), nullable=False),
     sa.Column('collection', sa.String(length=64), nullable=False),
@@ -46,46 +62,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_checkpoints_connection_id_connections'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('connection_id', 'collection', name=op.f('pk_checkpoints'))
     )
-    op.create_table('sync_runs',
-    sa.Column('id', sa.Integer(), nullable=False),
-    sa.Column('connection_id', sa.Integer(), nullable=False),
-    sa.Column('mode', sa.String(length=8), nullable=False),
-    sa.Column('state', sa.String(length=16), nullable=False),
-    sa.Column('dry_run', sa.Boolean(), nullable=False),
-    sa.Column('started_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.Column('finished_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
-    sa.Column('base_run_id', sa.Integer(), nullable=True),
-    sa.Column('records_read', sa.Integer(), nullable=False),
-    sa.Column('counts', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('collections', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('unresolved', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('warnings', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('errors', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('hold_reasons', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.Column('pending_checkpoints', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
-    sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_sync_runs_connection_id_connections'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_runs'))
-    )
-    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_sync_runs_connection_id_id'), ['connection_id', 'id'], unique=False)
-
-    op.create_table('changes',
-    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
-    sa.Column('connection_id', sa.Integer(), nullable=False),
-    sa.Column('run_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=32), nullable=False),
-    sa.Column('sourced_id', sa.String(length=255), nullable=False),
-    sa.Column('action', sa.String(length=8), nullable=False),
-    sa.Column('changed_fields', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_changes_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_changes_run_id_sync_runs'), ondelete='SET NULL'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_changes'))
-    )
-    with op.batch_alter_table('changes', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_changes_connection_id_id'), ['connection_id', 'id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_changes_connection_id_kind_sourced_id'), ['connection_id', 'kind', 'sourced_id'], unique=False)
-
     op.create_table('roster_academic_sessions',
     sa.Column('connection_id', sa.Integer(), nullable=False),
     sa.Column('sourced_id', sa.String(length=255), nullable=False),
@@ -98,14 +74,13 @@ def upgrade() -> None:
     sa.Column('school_year', sa.Text(), nullable=True),
     sa.Column('parent_sourced_id', sa.Text(), nullable=True),
     sa.Column('org_sourced_id', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('created_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_run', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_roster_academic_sessions_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['deleted_by_run'], ['sync_runs.id'], name=op.f('fk_roster_academic_sessions_deleted_by_run_sync_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('connection_id', 'sourced_id', name=op.f('pk_roster_academic_sessions'))
     )
     op.create_table('roster_classes',
@@ -119,16 +94,15 @@ def upgrade() -> None:
     sa.Column('location', sa.Text(), nullable=True),
     sa.Column('course_sourced_id', sa.Text(), nullable=True),
     sa.Column('school_sourced_id', sa.Text(), nullable=True),
-    sa.Column('term_sourced_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('grades', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('term_sourced_ids', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('grades', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('created_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_run', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_roster_classes_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['deleted_by_run'], ['sync_runs.id'], name=op.f('fk_roster_classes_deleted_by_run_sync_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('connection_id', 'sourced_id', name=op.f('pk_roster_classes'))
     )
     with op.batch_alter_table('roster_classes', schema=None) as batch_op:
@@ -144,15 +118,14 @@ def upgrade() -> None:
     sa.Column('course_code', sa.Text(), nullable=True),
     sa.Column('school_year_sourced_id', sa.Text(), nullable=True),
     sa.Column('org_sourced_id', sa.Text(), nullable=True),
-    sa.Column('grades', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('grades', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('created_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_run', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_roster_courses_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['deleted_by_run'], ['sync_runs.id'], name=op.f('fk_roster_courses_deleted_by_run_sync_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('connection_id', 'sourced_id', name=op.f('pk_roster_courses'))
     )
     op.create_table('roster_demographics',
@@ -162,14 +135,13 @@ def upgrade() -> None:
     sa.Column('date_last_modified', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('birth_date', sa.Text(), nullable=True),
     sa.Column('sex', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('created_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_run', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_roster_demographics_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['deleted_by_run'], ['sync_runs.id'], name=op.f('fk_roster_demographics_deleted_by_run_sync_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('connection_id', 'sourced_id', name=op.f('pk_roster_demographics'))
     )
     op.create_table('roster_enrollments',
@@ -184,14 +156,13 @@ def upgrade() -> None:
     sa.Column('primary', sa.Boolean(), nullable=True),
     sa.Column('begin_date', sa.Text(), nullable=True),
     sa.Column('end_date', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('created_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_run', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_roster_enrollments_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['deleted_by_run'], ['sync_runs.id'], name=op.f('fk_roster_enrollments_deleted_by_run_sync_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('connection_id', 'sourced_id', name=op.f('pk_roster_enrollments'))
     )
     with op.batch_alter_table('roster_enrollments', schema=None) as batch_op:
@@ -207,14 +178,13 @@ def upgrade() -> None:
     sa.Column('type', sa.Text(), nullable=True),
     sa.Column('identifier', sa.Text(), nullable=True),
     sa.Column('parent_sourced_id', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('created_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_run', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_roster_orgs_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['deleted_by_run'], ['sync_runs.id'], name=op.f('fk_roster_orgs_deleted_by_run_sync_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('connection_id', 'sourced_id', name=op.f('pk_roster_orgs'))
     )
     op.create_table('roster_users',
@@ -232,19 +202,41 @@ def upgrade() -> None:
     sa.Column('identifier', sa.Text(), nullable=True),
     sa.Column('role', sa.Text(), nullable=True),
     sa.Column('enabled_user', sa.Boolean(), nullable=True),
-    sa.Column('org_sourced_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('org_sourced_ids', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('primary_org_sourced_id', sa.Text(), nullable=True),
-    sa.Column('grades', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('grades', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
     sa.Column('content_hash', sa.String(length=32), nullable=False),
     sa.Column('created_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('updated_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
     sa.Column('deleted_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('deleted_by_run', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_roster_users_connection_id_connections'), ondelete='CASCADE'),
-    sa.ForeignKeyConstraint(['deleted_by_run'], ['sync_runs.id'], name=op.f('fk_roster_users_deleted_by_run_sync_runs'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('connection_id', 'sourced_id', name=op.f('pk_roster_users'))
     )
+    op.create_table('sync_runs',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('connection_id', sa.Integer(), nullable=False),
+    sa.Column('mode', sa.String(length=8), nullable=False),
+    sa.Column('state', sa.String(length=16), nullable=False),
+    sa.Column('dry_run', sa.Boolean(), nullable=False),
+    sa.Column('started_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('finished_at', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('base_run_id', sa.Integer(), nullable=True),
+    sa.Column('records_read', sa.Integer(), nullable=False),
+    sa.Column('counts', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('collections', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('unresolved', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('warnings', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('errors', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('hold_reasons', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.Column('pending_checkpoints', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=False),
+    sa.ForeignKeyConstraint(['connection_id'], ['connections.id'], name=op.f('fk_sync_runs_connection_id_connections'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_sync_runs'))
+    )
+    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_sync_runs_connection_id_id'), ['connection_id', 'id'], unique=False)
+
     op.create_table('staged_academic_sessions',
     sa.Column('run_id', sa.Integer(), nullable=False),
     sa.Column('sourced_id', sa.String(length=255), nullable=False),
@@ -261,7 +253,7 @@ def upgrade() -> None:
     sa.Column('school_year', sa.Text(), nullable=True),
     sa.Column('parent_sourced_id', sa.Text(), nullable=True),
     sa.Column('org_sourced_id', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_academic_sessions_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'sourced_id', name=op.f('pk_staged_academic_sessions'))
@@ -281,9 +273,9 @@ def upgrade() -> None:
     sa.Column('location', sa.Text(), nullable=True),
     sa.Column('course_sourced_id', sa.Text(), nullable=True),
     sa.Column('school_sourced_id', sa.Text(), nullable=True),
-    sa.Column('term_sourced_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('grades', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('term_sourced_ids', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('grades', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_classes_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'sourced_id', name=op.f('pk_staged_classes'))
@@ -301,8 +293,8 @@ def upgrade() -> None:
     sa.Column('course_code', sa.Text(), nullable=True),
     sa.Column('school_year_sourced_id', sa.Text(), nullable=True),
     sa.Column('org_sourced_id', sa.Text(), nullable=True),
-    sa.Column('grades', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('grades', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_courses_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'sourced_id', name=op.f('pk_staged_courses'))
@@ -318,7 +310,7 @@ def upgrade() -> None:
     sa.Column('date_last_modified', rostersync.store.types.UTCDateTime(timezone=True), nullable=True),
     sa.Column('birth_date', sa.Text(), nullable=True),
     sa.Column('sex', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_demographics_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'sourced_id', name=op.f('pk_staged_demographics'))
@@ -339,7 +331,7 @@ def upgrade() -> None:
     sa.Column('primary', sa.Boolean(), nullable=True),
     sa.Column('begin_date', sa.Text(), nullable=True),
     sa.Column('end_date', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_enrollments_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'sourced_id', name=op.f('pk_staged_enrollments'))
@@ -357,7 +349,7 @@ def upgrade() -> None:
     sa.Column('type', sa.Text(), nullable=True),
     sa.Column('identifier', sa.Text(), nullable=True),
     sa.Column('parent_sourced_id', sa.Text(), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_orgs_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'sourced_id', name=op.f('pk_staged_orgs'))
@@ -381,10 +373,10 @@ def upgrade() -> None:
     sa.Column('identifier', sa.Text(), nullable=True),
     sa.Column('role', sa.Text(), nullable=True),
     sa.Column('enabled_user', sa.Boolean(), nullable=True),
-    sa.Column('org_sourced_ids', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('org_sourced_ids', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('primary_org_sourced_id', sa.Text(), nullable=True),
-    sa.Column('grades', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
-    sa.Column('raw', sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('grades', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
+    sa.Column('raw', sa.JSON(none_as_null=True).with_variant(postgresql.JSONB(none_as_null=True, astext_type=sa.Text()), 'postgresql'), nullable=True),
     sa.Column('content_hash', sa.String(length=32), nullable=True),
     sa.ForeignKeyConstraint(['run_id'], ['sync_runs.id'], name=op.f('fk_staged_users_run_id_sync_runs'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('run_id', 'sourced_id', name=op.f('pk_staged_users'))
@@ -399,6 +391,10 @@ def downgrade() -> None:
     op.drop_table('staged_courses')
     op.drop_table('staged_classes')
     op.drop_table('staged_academic_sessions')
+    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_sync_runs_connection_id_id'))
+
+    op.drop_table('sync_runs')
     op.drop_table('roster_users')
     op.drop_table('roster_orgs')
     with op.batch_alter_table('roster_enrollments', schema=None) as batch_op:
@@ -414,14 +410,10 @@ def downgrade() -> None:
 
     op.drop_table('roster_classes')
     op.drop_table('roster_academic_sessions')
+    op.drop_table('checkpoints')
     with op.batch_alter_table('changes', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_changes_connection_id_kind_sourced_id'))
         batch_op.drop_index(batch_op.f('ix_changes_connection_id_id'))
 
     op.drop_table('changes')
-    with op.batch_alter_table('sync_runs', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_sync_runs_connection_id_id'))
-
-    op.drop_table('sync_runs')
-    op.drop_table('checkpoints')
     op.drop_table('connections')
