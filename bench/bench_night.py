@@ -211,6 +211,16 @@ run_worker(settings, WorkerOptions(name=sys.argv[1], poll=0.5, tick_seconds=None
 """
 
 
+def _vacuum(url: str) -> None:
+    """What autovacuum does between nights in production (it may be off on a test server)."""
+    import psycopg
+
+    from rostersync.jobs.pg import conninfo_from_url
+
+    with psycopg.connect(conninfo_from_url(url), autocommit=True) as conn:
+        conn.execute("VACUUM (ANALYZE)")
+
+
 def _wait_for_workers(url: str, count: int, procs) -> None:
     """Until ``count`` workers are registered (imports done, listening): startup is not part of the night."""
     import psycopg
@@ -270,7 +280,11 @@ def _night(engine, url, key, ids, workers: int, night: dt.date, fleets: list[Fle
         for p in procs:
             p.terminate()
         for p in procs:
-            p.wait(30)
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
     with engine.connect() as db:
         rows = db.execute(
             select(sync_runs.c.state, sync_runs.c.mode, func.count(), func.sum(sync_runs.c.records_read))
@@ -350,6 +364,7 @@ def main() -> None:
                     fleet.advance()
                 for fleet in fleets:
                     fleet.wait_advanced()
+            _vacuum(url)
             figures = _night(engine, url, key, ids, workers, night, fleets)
             figures["mode"] = mode if results else "first full"
             results.append(figures)

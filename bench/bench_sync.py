@@ -27,10 +27,12 @@ Run:  .venv/bin/python bench/bench_sync.py [--records 1000000] [--sizes 100000,3
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import json
 import os
 import platform
+import shutil
 import signal
 import subprocess
 import sys
@@ -213,6 +215,16 @@ def in_child(task: dict) -> dict:
 
 # -- the orchestra ------------------------------------------------------------------------
 
+@contextlib.contextmanager
+def sqlite_file(workdir: Path):
+    """The URL of a new SQLite store in ``workdir``, deleted afterwards (with its WAL and lock files)."""
+    path = workdir / f"bench_{uuid.uuid4().hex[:8]}.db"
+    try:
+        yield f"sqlite:///{path}"
+    finally:
+        for leftover in workdir.glob(path.name + "*"):
+            shutil.rmtree(leftover) if leftover.is_dir() else leftover.unlink()
+
 def full_syncs(size: int, args, workdir: Path) -> dict[str, Any]:
     from rostersync.sandbox.district import records_for_total
 
@@ -221,12 +233,13 @@ def full_syncs(size: int, args, workdir: Path) -> dict[str, Any]:
     try:
         in_child({"task": "read", "creds": box.creds})  # warm-up: the sandbox builds its caches
         row["read"] = in_child({"task": "read", "creds": box.creds})
-        row["sqlite"] = in_child({"task": "sync", "creds": box.creds, "steps": ["full"],
-                                  "url": f"sqlite:///{workdir / f'bench_{size}.db'}"})
+        with sqlite_file(workdir) as url:
+            row["sqlite"] = in_child({"task": "sync", "creds": box.creds, "steps": ["full"], "url": url})
         if args.profile:  # a separate run: the profiler slows the sync down
             row["profile"] = str(workdir / f"sqlite_{size}.prof")
-            in_child({"task": "sync", "creds": box.creds, "steps": ["full"], "profile": row["profile"],
-                      "url": f"sqlite:///{workdir / f'bench_{size}_profiled.db'}"})
+            with sqlite_file(workdir) as url:
+                in_child({"task": "sync", "creds": box.creds, "steps": ["full"], "profile": row["profile"],
+                          "url": url})
         if not args.skip_postgres:
             url = create_pg_database(args.postgres_url)
             try:
@@ -241,9 +254,9 @@ def full_syncs(size: int, args, workdir: Path) -> dict[str, Any]:
 def delta_scenario(students: int, args, workdir: Path) -> dict[str, Any]:
     box = SandboxProcess(students)
     try:
-        url = f"sqlite:///{workdir / 'bench_delta.db'}"
-        result = in_child({"task": "sync", "creds": box.creds, "url": url,
-                           "steps": ["full", "full", "advance", "delta"]})
+        with sqlite_file(workdir) as url:
+            result = in_child({"task": "sync", "creds": box.creds, "url": url,
+                               "steps": ["full", "full", "advance", "delta"]})
     finally:
         box.stop()
     result["students"] = students

@@ -78,12 +78,16 @@ def spec_from_inputs(inputs: dict[str, Any]) -> ConnectionSpec:
     except ValueError as exc:
         raise ConfigError(f"the connection settings are not valid: {exc}",
                           fix="Correct the option named, or run `rostersync check` with the same options.") from None
-    try:
-        ZoneInfo(spec.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"time zone {spec.timezone!r} is not known",
-                          fix="Use an IANA time zone such as America/Chicago.") from None
+    check_timezone(spec.timezone)
     return spec
+
+
+def check_timezone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"time zone {name!r} is not known",
+                          fix="Use an IANA time zone such as America/Chicago.") from None
 
 
 def _plain_http(inputs: dict[str, Any]) -> list[str]:
@@ -181,6 +185,10 @@ def add(
                    "Use the https:// address; for a local sandbox or a test pass --allow-http.", as_json=as_json)
     with open_services(database_url, as_json=as_json) as services:
         validate_name(name)
+        if timezone:
+            check_timezone(timezone)
+        if skip_check:
+            spec_from_inputs(inputs)  # offline: at least the options must make sense
         with services.engine.connect() as db:
             try:
                 get_connection(db=db, name=name)

@@ -201,6 +201,10 @@ CAMPUS_PAGE = """<!doctype html>
 <p><small>A rostersync sandbox: a simulated Infinite Campus site, not a real one.</small></p>
 </body></html>
 """
+NOT_FOUND_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Campus: page not found</title></head>
+<body><h1>Campus</h1><p>The page you requested was not found.</p></body></html>
+"""
 
 
 def create_sandbox_app(site: SandboxSite):
@@ -223,12 +227,15 @@ def create_sandbox_app(site: SandboxSite):
 
     async def not_found(request: Request) -> Response:
         path = request.url.path
-        if path.startswith("/campus/") and path.endswith(".jsp") and request.method in ("GET", "HEAD", "POST"):
-            return await campus_page(request)
         if path.startswith(("/campus/api/oneroster/", "/campus/oneroster/")):
             return _imsx(imsx.UNKNOWN_OBJECT,
                          "No OneRoster connection is configured at this address: check the appName and "
                          "the rest of the Base URL.")
+        if path.startswith("/campus/") and request.method in ("GET", "HEAD", "POST"):
+            # the Campus web application: its pages, and its "not found" page, are HTML
+            if path.endswith(".jsp") or ".jsp/" in path:
+                return await campus_page(request)
+            return HTMLResponse(NOT_FOUND_PAGE, status_code=404)
         return _imsx(imsx.UNKNOWN_OBJECT, "There is nothing at this address.")
 
     async def server_error(request: Request, exc: Exception) -> Response:

@@ -100,16 +100,22 @@ class StatsMiddleware:
             return
         stats = self.stats
         stats.begin(scope.get("path", ""))
+        done = False
 
         async def counting_send(message) -> None:
+            nonlocal done
             kind = message["type"]
             if kind == "http.response.start":
                 stats.status(message["status"])
             elif kind == "http.response.body":
                 stats.sent(len(message.get("body", b"")))
             await send(message)
+            if kind == "http.response.body" and not message.get("more_body", False) and not done:
+                done = True  # the last byte is out: no longer in flight
+                stats.end()
 
         try:
             await self.app(scope, receive, counting_send)
         finally:
-            stats.end()
+            if not done:
+                stats.end()

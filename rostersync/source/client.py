@@ -36,7 +36,6 @@ import orjson
 from ..errors import Transient
 from ..log import register_secret
 from ..oneroster.filter import since_filter
-from ..oneroster.kinds import Kind, Version
 from ..oneroster.records import Record, RecordError, parse_record
 from ..oneroster.resources import RESOURCES, Resource
 from .auth import OAuth1Signer, OAuth2ClientCredentials
@@ -96,6 +95,11 @@ class _Pass:
     new: int = 0
     duplicates: int = 0
     totals: set[int] = field(default_factory=set)
+
+    def add(self, records: int, new: int) -> None:
+        self.records += records
+        self.new += new
+        self.duplicates += records - new
 
     def settled(self) -> bool:
         if self.totals:
@@ -239,10 +243,25 @@ class OneRosterClient:
         return self.profile.concurrency(peak=peak)
 
     def _read(self, res: Resource, params: dict[str, Any]) -> Iterator[Record | RecordError]:
-        seen: set[int] = set()
+        seen: set[int] = set()  # 64-bit hashes of every sourcedId yielded
+        kind, version = res.kind, self.version
         for number in range(self.profile.max_read_passes):
             state = _Pass(number)
-            yield from self._read_pass(res, params, seen, state)
+            for page in self._pages(res, params, state):
+                fresh = 0
+                for obj in page.items:
+                    try:
+                        item: Record | RecordError = parse_record(kind, obj, version)
+                        key = hash(item.sourced_id)
+                    except RecordError as exc:  # no usable sourcedId: key on the object itself
+                        item, key = exc, hash(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    fresh += 1
+                    yield item
+                state.add(len(page.items), fresh)
+                self.stats.add(pages=1, records=fresh, duplicates=len(page.items) - fresh)
             if state.settled():
                 return
             self.stats.add(rereads=1)
@@ -250,7 +269,8 @@ class OneRosterClient:
                      res.name, state.records, sorted(state.totals))
         raise state.failure(where(f"{self.api_root}/{res.name}"))
 
-    def _read_pass(self, res: Resource, params: dict[str, Any], seen: set[int], state: _Pass) -> Iterator[Record | RecordError]:
+    def _pages(self, res: Resource, params: dict[str, Any], state: _Pass) -> Iterator[Page]:
+        """One pass over a collection, page by page in offset order, later pages fetched ahead."""
         url = f"{self.api_root}/{res.name}"
         limit = self.concurrency()
         self._in_flight.set_limit(limit)
@@ -280,10 +300,7 @@ class OneRosterClient:
                         f"{where(url)} returned the same page again at offset {offset}: it seems to ignore offset",
                         fix="Report to the vendor that offset paging does not work.")
                 previous = signature
-                new_before = state.new
-                yield from _unseen(page.items, res.kind, self.version, seen, state)
-                new = state.new - new_before
-                self.stats.add(pages=1, records=new, duplicates=len(page.items) - new)
+                yield page
                 if nxt is None:
                     return
                 for stale in [o for o in pending if o < nxt]:
@@ -373,23 +390,6 @@ def _resource(name: str) -> Resource:
         return RESOURCES[name]
     except KeyError:
         raise ValueError(f"{name!r} is not a OneRoster collection; choose one of {', '.join(RESOURCES)}") from None
-
-
-def _unseen(items: list[Any], kind: Kind, version: Version, seen: set[int], state: _Pass) -> Iterator[Record | RecordError]:
-    """Parse ``items``, yielding those whose sourcedId (hashed) is not in ``seen`` yet."""
-    for obj in items:
-        try:
-            item: Record | RecordError = parse_record(kind, obj, version)
-            key = hash(item.sourced_id)
-        except RecordError as exc:  # no usable sourcedId: key on the object itself
-            item, key = exc, hash(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
-        state.records += 1
-        if key in seen:
-            state.duplicates += 1
-            continue
-        seen.add(key)
-        state.new += 1
-        yield item
 
 
 def _single(body: dict[str, Any], res: Resource) -> Any:

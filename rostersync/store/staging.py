@@ -317,9 +317,19 @@ def unresolved_references(
 
 
 def clear_run(*, db: Connection, run_id: int) -> None:
-    """Delete everything the run staged."""
+    """Delete everything the run staged.
+
+    On SQLite, a table holding only this run's rows is emptied whole (SQLite
+    then frees its pages instead of deleting row by row); the write lock of
+    the caller's transaction keeps other runs from staging meanwhile.
+    """
     for table in STAGED_TABLES.values():
-        db.execute(delete(table).where(table.c.run_id == run_id))
+        if db.dialect.name == "sqlite" and db.execute(
+            select(literal(1)).where(table.c.run_id != run_id).limit(1)
+        ).first() is None:
+            db.execute(delete(table))
+        else:
+            db.execute(delete(table).where(table.c.run_id == run_id))
 
 
 def purge_stale(*, db: Connection, connection_id: int) -> int:

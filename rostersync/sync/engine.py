@@ -34,6 +34,7 @@ recorded on the run and re-raised.
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Callable, Mapping
 
 from sqlalchemy import Engine
@@ -63,6 +64,7 @@ from .reader import ReaderFactory
 from .result import KIND_LABELS, Issue, KindCounts, RunResult
 
 DEFAULT_OVERLAP = datetime.timedelta(hours=1)
+log = logging.getLogger(__name__)
 
 
 def _utcnow() -> datetime.datetime:
@@ -110,7 +112,12 @@ class SyncEngine:
             except BaseException as exc:
                 self._crash(run_id, exc)
                 raise
-        return self.result(run_id)
+        result = self.result(run_id)
+        total = result.total
+        log.info("%s sync %d of %r %s: %d records read, %d created, %d updated, %d deleted, %d warnings, %.1fs",
+                 mode, run_id, conn.name, "previewed" if dry_run else result.state, result.records_read,
+                 total.created, total.updated, total.deleted, len(result.warnings), result.duration)
+        return result
 
     def approve(self, run_id: int) -> RunResult:
         """Apply a held run's staged diff exactly; :class:`StoreMoved` if another run was applied since."""
@@ -159,21 +166,40 @@ class SyncEngine:
         issues = IssueLog(self.max_warnings)
         reads: dict[str, CollectionRead] = {}
         try:
-            reader = self._reader(conn)
-            try:
-                for name, since in self._plan(mode, checkpoints):
-                    reads[name] = read_collection(
-                        engine=self.engine, reader=reader, run_id=run_id, name=name, since=since,
-                        issues=issues, batch_size=self.batch_size, progress=progress,
-                    )
-            finally:
-                close = getattr(reader, "close", None)
-                if callable(close):
-                    close()
+            self._fetch(conn, run_id, mode, checkpoints, issues, reads, progress)
         except Terminal as exc:
             self._fail(run_id, Issue("terminal", exc.message, fix=exc.fix), reads)
             return
+        held = self._diff(conn, run_id, mode, checkpoints, issues, reads)
+        if dry_run:
+            with begin_write(self.engine) as db:
+                staging.clear_run(db=db, run_id=run_id)
+                store_runs.update_run(db=db, run_id=run_id, state=store_runs.DISCARDED, finished_at=self.clock())
+        elif held:
+            with begin_write(self.engine) as db:
+                store_runs.update_run(db=db, run_id=run_id, state=store_runs.HELD, finished_at=self.clock())
+        else:
+            self._apply(run_id, conn.id, conn.last_applied_run_id)
 
+    def _fetch(self, conn: StoredConnection, run_id: int, mode: str, checkpoints: Mapping[str, datetime.datetime],
+               issues: IssueLog, reads: dict[str, CollectionRead], progress: Progress | None) -> None:
+        """Read and stage every collection of the plan into ``reads``; Terminal errors propagate."""
+        reader = self._reader(conn)
+        try:
+            for name, since in self._plan(mode, checkpoints):
+                reads[name] = read_collection(
+                    engine=self.engine, reader=reader, run_id=run_id, name=name, since=since,
+                    issues=issues, batch_size=self.batch_size, progress=progress,
+                )
+        finally:
+            close = getattr(reader, "close", None)
+            if callable(close):
+                close()
+
+    def _diff(self, conn: StoredConnection, run_id: int, mode: str, checkpoints: Mapping[str, datetime.datetime],
+              issues: IssueLog, reads: Mapping[str, CollectionRead]) -> bool:
+        """Classify the staged rows, count, check references, guard; record it all on the run.
+        Returns True when the guard holds the run."""
         warnings = [r.error for r in reads.values() if r.error is not None]
         if mode == "full":
             warnings += [
@@ -182,11 +208,10 @@ class SyncEngine:
                           "with this connection.")
                 for r in reads.values() if r.state == EMPTY
             ]
-        reconcile = self._reconcilable(mode, reads)
         with begin_write(self.engine) as db:
             for kind in SYNC_ORDER:
                 staging.classify(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
-            for kind in reconcile:
+            for kind in self._reconcilable(mode, reads):
                 staging.mark_absent(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
             counts = {kind: _counts(staging.op_counts(db=db, kind=kind, run_id=run_id)) for kind in SYNC_ORDER}
             warnings += _duplicate_issues(db, run_id)
@@ -203,15 +228,7 @@ class SyncEngine:
                 hold_reasons=reasons,
                 pending_checkpoints=_new_checkpoints(reads, checkpoints),
             )
-        if dry_run:
-            with begin_write(self.engine) as db:
-                staging.clear_run(db=db, run_id=run_id)
-                store_runs.update_run(db=db, run_id=run_id, state=store_runs.DISCARDED, finished_at=self.clock())
-        elif reasons:
-            with begin_write(self.engine) as db:
-                store_runs.update_run(db=db, run_id=run_id, state=store_runs.HELD, finished_at=self.clock())
-        else:
-            self._apply(run_id, conn.id, conn.last_applied_run_id)
+        return bool(reasons)
 
     def _reader(self, conn: StoredConnection):
         secrets = conn.secrets(self.vault)

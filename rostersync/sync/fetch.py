@@ -1,7 +1,8 @@
 """Fetch and stage: read one collection from the reader into the staged tables.
 
-Records go to the database in batches (each its own short write transaction),
-so memory stays flat. Malformed records (a :class:`RecordError`, a record with
+Records go to the database in batches (each its own short write transaction)
+written by a background thread while the next batch is read, so memory stays
+flat and reading overlaps writing. Malformed records (a :class:`RecordError`, a record with
 severe problems, one too big to store) are reported with their kind and
 sourcedId and never stop the collection; a record that is unusable but has a
 sourcedId is staged as ``skip`` so its stored copy is kept, not deleted.
@@ -14,6 +15,8 @@ A ``Terminal`` error propagates: the engine fails the whole run.
 from __future__ import annotations
 
 import datetime
+import queue
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -94,6 +97,50 @@ class CollectionRead:
                 "error": self.error.to_dict() if self.error else None}
 
 
+class BatchWriter:
+    """Stages batches on a background thread, so reading the provider and writing the
+    database overlap; at most ``depth`` batches wait, so memory stays bounded."""
+
+    def __init__(self, engine: Engine, kind: Kind, run_id: int, *, depth: int = 2) -> None:
+        self._engine, self._kind, self._run_id = engine, kind, run_id
+        self._queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=depth)
+        self._error: BaseException | None = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._work, name=f"stage-{kind.value}", daemon=True)
+        self._thread.start()
+
+    def _work(self) -> None:
+        while (rows := self._queue.get()) is not None:
+            if self._error is not None or self._stop:
+                continue
+            try:
+                with begin_write(self._engine) as db:
+                    staging.stage_rows(db=db, kind=self._kind, run_id=self._run_id, rows=rows)
+            except BaseException as exc:  # re-raised on the reading thread
+                self._error = exc
+
+    def put(self, rows: list[dict[str, Any]]) -> None:
+        self._raise()
+        self._queue.put(rows)
+
+    def close(self) -> None:
+        """Wait until every batch is written; raises what the writer raised."""
+        self._queue.put(None)
+        self._thread.join()
+        self._raise()
+
+    def abort(self) -> None:
+        """Stop writing (queued batches are dropped) and wait for the thread."""
+        self._stop = True
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def _raise(self) -> None:
+        if self._error is not None:
+            raise self._error
+
+
 def read_collection(
     *,
     engine: Engine,
@@ -109,33 +156,31 @@ def read_collection(
     kind = RESOURCES[name].kind
     out = CollectionRead(name, kind, since)
     batch: list[dict[str, Any]] = []
-
-    def flush() -> None:
-        if batch:
-            with begin_write(engine) as db:
-                staging.stage_rows(db=db, kind=kind, run_id=run_id, rows=batch)
-            batch.clear()
-        if progress is not None:
-            progress(name, out.records, None)
-
+    writer = BatchWriter(engine, kind, run_id)
     try:
         for item in reader.read(name, since=since):
             out.records += 1
             row = _row(item, kind, name, issues)
-            if row is not None:
-                if not row["skip"]:
-                    out.staged += 1
-                    newest = row["date_last_modified"]
-                    if newest is not None and (out.newest is None or newest > out.newest):
-                        out.newest = newest
-                batch.append(row)
-                if len(batch) >= batch_size:
-                    flush()
-        flush()
-    except Terminal:
-        raise
+            if row is None:
+                continue
+            if not row["skip"]:
+                out.staged += 1
+                newest = row["date_last_modified"]
+                if newest is not None and (out.newest is None or newest > out.newest):
+                    out.newest = newest
+            batch.append(row)
+            if len(batch) >= batch_size:
+                writer.put(batch)
+                batch = []
+                if progress is not None:
+                    progress(name, out.records, None)
+        if batch:
+            writer.put(batch)
+        writer.close()
     except RostersyncError as exc:
-        batch.clear()
+        writer.abort()
+        if isinstance(exc, Terminal):
+            raise
         with begin_write(engine) as db:
             staging.drop_collection(db=db, kind=kind, run_id=run_id, collection=name)
         out.state = FAILED
@@ -146,6 +191,11 @@ def read_collection(
             fix=getattr(exc, "fix", None) or "Run the sync again later.",
         )
         return out
+    except BaseException:
+        writer.abort()
+        raise
+    if progress is not None:
+        progress(name, out.records, None)
     if out.staged == 0:
         out.state = EMPTY
     return out

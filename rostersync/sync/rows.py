@@ -52,11 +52,11 @@ def _scrub_user(raw: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def clean_raw(record: Record) -> dict[str, Any]:
-    """The record as the provider sent it, minus passwords."""
+def clean_raw(record: Record) -> Mapping[str, Any]:
+    """The record as the provider sent it, minus passwords (not a copy when there is nothing to remove)."""
     if record.KIND is Kind.USER:
         return _scrub_user(record.raw)
-    return dict(record.raw)
+    return record.raw if type(record.raw) is dict else dict(record.raw)
 
 
 def content_hash(raw: Mapping[str, Any]) -> str:

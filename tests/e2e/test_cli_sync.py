@@ -1,4 +1,5 @@
-"""``rostersync sync``, ``runs``, ``changes`` and ``roster`` against the sandbox, store in tmp_path."""
+"""``rostersync sync``, ``runs``, ``changes`` and ``roster`` against the sandbox; the store in tmp_path
+(and, for full/delta and held runs, in a fresh PostgreSQL database too)."""
 
 from __future__ import annotations
 
@@ -27,6 +28,14 @@ def env(tmp_path):
             "COLUMNS": "200", "ROSTERSYNC_JSON": None, "ROSTERSYNC_SYNC_FULL": None}
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def any_env(request, env):
+    """The CLI's environment on SQLite, then on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        return env
+    return dict(env, ROSTERSYNC_DATABASE_URL=request.getfixturevalue("pg_url"))
+
+
 def run(env, *args):
     return CliRunner().invoke(app, [str(a) for a in args], env=env)
 
@@ -49,7 +58,8 @@ def counts(district) -> dict[str, int]:
     return district.summary()["counts"]
 
 
-def test_full_then_delta_match_the_sandbox(box, env):
+def test_full_then_delta_match_the_sandbox(box, any_env):
+    env = any_env
     add(env, box)
     full = run_json(env, "sync", "d")  # never synced: a full run
     assert full["mode"] == "full" and full["state"] == "applied" and full["exit_code"] == 0
@@ -100,7 +110,8 @@ def test_a_dry_run_changes_nothing(box, env):
     assert run_json(env, "connections", "show", "d")["last_applied_run_id"] is None
 
 
-def test_a_held_run_is_approved_or_discarded_from_the_cli(box, env):
+def test_a_held_run_is_approved_or_discarded_from_the_cli(box, any_env):
+    env = any_env
     add(env, box, "--hold-delete-percent", "0", "--hold-update-percent", "0", "--hold-min-records", "1")
     run_json(env, "sync", "d", "--full")  # an empty store: nothing to hold
     box.advance(2)

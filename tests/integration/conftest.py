@@ -6,6 +6,11 @@
 * ``vault``: a vault with a fresh key.
 * ``harness``: the store, a vault and helpers to add connections, build a
   :class:`SyncEngine` around any reader, and snapshot what the store holds.
+* ``connect``: add a connection that reads a running sandbox (``start_sandbox``)
+  with the real OneRoster client; returns its :class:`SyncEngine`.
+
+A module whose tests do not depend on the database overrides ``store_url``
+with a SQLite-only fixture, to keep the suite fast.
 """
 
 from __future__ import annotations
@@ -17,9 +22,10 @@ import pytest
 from sqlalchemy import select
 
 from rostersync.oneroster.kinds import Kind
+from rostersync.source.connection import ConnectionSpec, OAuth2Credentials
 from rostersync.store import add_connection, begin_write, create_engine_for, get_connection, migrate
 from rostersync.store.tables import ROSTER_TABLES, STAGED_TABLES, changes, checkpoints
-from rostersync.sync import SyncEngine
+from rostersync.sync import SyncEngine, client_reader_factory
 from rostersync.vault import Vault, generate_key
 
 
@@ -99,3 +105,21 @@ class Harness:
 @pytest.fixture
 def harness(db_engine, vault, store_url) -> Iterator[Harness]:
     yield Harness(db_engine, vault, store_url)
+
+
+@pytest.fixture
+def connect(harness):
+    """``connect(sandbox, name, secret=None, **connection_options) -> SyncEngine`` over loopback HTTP."""
+
+    def add(sandbox, name: str, *, secret: str | None = None, **options: Any) -> SyncEngine:
+        c = sandbox.credentials
+        spec = ConnectionSpec(credentials=OAuth2Credentials(
+            client_id=c.client_id, client_secret=secret or c.client_secret, token_url=c.token_url,
+            base_url=c.base_url))
+        with begin_write(harness.engine) as db:
+            add_connection(db=db, vault=harness.vault, name=name, settings=spec.to_dict(),
+                           secrets=spec.secrets(), profile=spec.profile, **options)
+        return SyncEngine(engine=harness.engine, vault=harness.vault,
+                          reader_factory=client_reader_factory(peak=False))
+
+    return add

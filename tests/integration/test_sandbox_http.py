@@ -17,6 +17,7 @@ from rostersync.oneroster.kinds import Kind, Version
 from rostersync.oneroster.resources import NESTED_ROUTES, RESOURCES
 from rostersync.sandbox import start_sandbox
 from rostersync.sandbox.district import generate
+from rostersync.sandbox.district_model import SCHOOL_DAYS
 from rostersync.source.auth import OAuth1Signer
 
 V11, V12 = Version.V1P1, Version.V1P2
@@ -72,12 +73,18 @@ def clients(box) -> Iterator[dict[str, httpx.Client]]:
 # -- the Campus site -----------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("path", ["/campus", "/campus/", "/campus/portal/students/district.jsp", "/campus/main.jsp"])
+@pytest.mark.parametrize("path", ["/campus", "/campus/", "/campus/portal/students/district.jsp", "/campus/main.jsp",
+                                  "/campus/portal/district.jsp/orgs"])
 def test_the_campus_web_site_answers_with_an_html_page(box, path):
     response = httpx.get(box.url + path)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/html")
     assert "Campus" in response.text and "<form" in response.text
+
+
+def test_other_campus_web_addresses_are_html_not_found_pages(box):
+    response = httpx.get(box.url + "/campus/orgs")  # a Base URL of https://host/campus, plus /orgs
+    assert response.status_code == 404 and response.headers["content-type"].startswith("text/html")
 
 
 def test_a_wrong_app_name_is_a_404_imsx_everywhere(box):
@@ -291,7 +298,7 @@ def test_faults_and_demographics_can_be_switched_over_http(box, clients):
     response = admin(box, "POST", "/faults", json={"specs": ["no_link"], "retry_after": 3})
     assert response.status_code == 200 and response.json()["faults"]["no_link"] is True
     assert "Link" not in clients["1.1"].get("/orgs").headers
-    assert_imsx(admin(box, "POST", "/faults", json={"rate_limit": 7}), 422, "invaliddata")
+    assert_imsx(admin(box, "POST", "/faults", json={"rate_limit": 7}), 400, "invaliddata")
     assert admin(box, "PUT", "/faults", json={}).json()["faults"]["no_link"] is False
     assert "Link" in clients["1.1"].get("/orgs").headers
 
@@ -346,8 +353,8 @@ def test_advancing_a_day_over_http_serves_exactly_that_days_changes(fresh_box):
 
 def test_advancing_past_the_last_school_day_is_refused_plainly(fresh_box):
     response = admin(fresh_box, "POST", "/advance", params={"days": "abc"})
-    assert_imsx(response, 422, "invaliddata")
-    response = admin(fresh_box, "POST", "/advance", params={"days": "365"})
-    assert_imsx(response, 422, "invaliddata")
-    assert "school year" in response.json()["imsx_description"]
+    assert_imsx(response, 400, "invaliddata")
+    response = admin(fresh_box, "POST", "/advance", params={"days": str(len(SCHOOL_DAYS) + 1)})
+    assert_imsx(response, 400, "invaliddata")
+    assert str(len(SCHOOL_DAYS)) in response.json()["imsx_description"]  # says how many days there are
     assert fresh_box.district.day == 0

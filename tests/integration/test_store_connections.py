@@ -29,6 +29,12 @@ from rostersync.vault import KeyMissing, Vault, WrongKey, generate_key
 SECRET = "client-secret-DO-NOT-LEAK-42"
 
 
+@pytest.fixture
+def store_url(tmp_path) -> str:
+    """SQLite only: connections are plain rows; every PostgreSQL sync test adds them too."""
+    return f"sqlite:///{tmp_path / 'store.db'}"
+
+
 def add(db, vault, name="springfield", **options):
     return add_connection(db=db, vault=vault, name=name, settings={"client_id": "abc", "base_url": "https://x.test"},
                           secrets={"client_secret": SECRET}, **options)

@@ -21,7 +21,7 @@ from rostersync.sync.testing import FakeReader
 
 @pytest.fixture
 def district():
-    return generate(seed=8, students=50)
+    return generate(seed=8, students=20)
 
 
 @pytest.fixture
