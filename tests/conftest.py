@@ -3,7 +3,8 @@
 PostgreSQL: the local server (``ROSTERSYNC_TEST_PG_URL``, default
 ``postgresql+psycopg://postgres@127.0.0.1:5432/postgres``). ``pg_template`` is a
 migrated template database made once per session; ``pg_url`` is a fresh
-database cloned from it for one test and dropped afterwards. When the server is
+database cloned from it for one test and dropped afterwards (clones are made
+ahead and dropped on a background thread); ``empty_pg_url`` is an empty one. When the server is
 unreachable, PostgreSQL tests fail under CI (``CI=true``) and are skipped
 elsewhere. Mark such tests ``@pytest.mark.postgres``.
 """
@@ -12,8 +13,9 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from collections import deque
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 
 import pytest
 from sqlalchemy.engine import make_url
@@ -74,30 +76,59 @@ def pg_template(pg_server: str) -> Iterator[str]:
         _admin_execute(pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class _Databases:
+    """Clones of the template made ahead of need, and dropped after use, on a background thread,
+    so creating and dropping databases overlaps with running the tests."""
+
+    def __init__(self, server_url: str, template: str, ahead: int = 2) -> None:
+        self.server_url, self.template = server_url, template
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-databases")
+        self.ready: deque[Future[str]] = deque(self.pool.submit(self._create) for _ in range(ahead))
+
+    def _create(self) -> str:
+        name = f"rs_test_{uuid.uuid4().hex[:12]}"
+        _admin_execute(self.server_url, f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+        return name
+
+    def drop(self, name: str) -> None:
+        self.pool.submit(_admin_execute, self.server_url, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+    def take(self) -> str:
+        future = self.ready.popleft()
+        self.ready.append(self.pool.submit(self._create))
+        return future.result()
+
+    def close(self) -> None:
+        for future in self.ready:
+            self.drop(future.result())
+        self.pool.shutdown(wait=True)
+
+
 @pytest.fixture(scope="session")
-def pg_dropper(pg_server: str) -> Iterator[Callable[[str], None]]:
-    """Drops test databases in the background (the session waits for them at the end)."""
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="pg-dropper") as pool:
-        yield lambda name: pool.submit(_admin_execute, pg_server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def pg_databases(pg_server: str, pg_template: str) -> Iterator[_Databases]:
+    databases = _Databases(pg_server, pg_template)
+    try:
+        yield databases
+    finally:
+        databases.close()
 
 
 @pytest.fixture
-def pg_url(pg_server: str, pg_template: str, pg_dropper) -> Iterator[str]:
+def pg_url(pg_server: str, pg_databases: _Databases) -> Iterator[str]:
     """A fresh, migrated PostgreSQL database for one test."""
-    name = f"rs_test_{uuid.uuid4().hex[:12]}"
-    _admin_execute(pg_server, f'CREATE DATABASE "{name}" TEMPLATE "{pg_template}"')
+    name = pg_databases.take()
     try:
         yield _database_url(pg_server, name)
     finally:
-        pg_dropper(name)
+        pg_databases.drop(name)
 
 
 @pytest.fixture
-def empty_pg_url(pg_server: str, pg_dropper) -> Iterator[str]:
+def empty_pg_url(pg_server: str, pg_databases: _Databases) -> Iterator[str]:
     """A fresh, empty (not migrated) PostgreSQL database for one test."""
     name = f"rs_empty_{uuid.uuid4().hex[:12]}"
     _admin_execute(pg_server, f'CREATE DATABASE "{name}"')
     try:
         yield _database_url(pg_server, name)
     finally:
-        pg_dropper(name)
+        pg_databases.drop(name)

@@ -3,10 +3,11 @@
 :meth:`OneRosterClient.read` streams one collection as typed records. Pages
 after the first are fetched ahead on a thread pool, as many at once as the
 vendor profile allows (Infinite Campus: 5 off-peak, 1 at peak), and handed out
-in order; at most a few pages are buffered, so memory stays flat however big
-the district is.
+in order; at most a few pages are buffered, so no collection is ever held
+whole.
 
-Exactly once: every record's sourcedId is remembered (as a 64-bit hash) and a
+Exactly once: every record's sourcedId is remembered as a 64-bit hash (about
+35-70 bytes a record, the one thing that grows with the collection) and a
 repeat is dropped. A pass whose ``X-Total-Count`` changed, or that came up
 short of it, is followed by a re-read that yields only records not yet seen,
 until a pass is consistent (at most ``profile.max_read_passes``); otherwise the
@@ -83,7 +84,6 @@ class Probe:
     total: int | None  # X-Total-Count
     items: list[Any]  # raw objects, as received
     date: str | None  # the provider's Date header
-    has_links: bool
 
 
 @dataclass
@@ -202,8 +202,7 @@ class OneRosterClient:
         response = self._get(url, {"limit": limit, "offset": 0})
         body = decode_body(response)
         items = page_items(body, res, place=where(url))
-        return Probe(res.name, total_count(response), items, response.headers.get("date"),
-                     "link" in response.headers)
+        return Probe(res.name, total_count(response), items, response.headers.get("date"))
 
     def get(self, resource: str, sourced_id: str) -> Record:
         """One record by sourcedId; NotFound when the provider does not know it."""

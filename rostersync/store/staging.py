@@ -5,11 +5,12 @@ in batches, each batch its own short transaction). A sourcedId read twice in
 one run is kept once with ``dup_count``; if the copies differ (or one was
 unusable) the row is marked ``skip`` and the stored copy is left alone.
 
-Once everything is read, :func:`classify` sets each staged row's ``op``
-(create, update, same, delete, skip, none) by comparing content hashes with
-the roster table, and :func:`mark_absent` adds ``absent`` rows for stored
-records a complete collection of a full run did not return. The diff never
-leaves the database, so memory stays flat however large the district.
+Each row's ``op`` (create, update, same, delete, skip, none: :func:`diff_op`)
+is set as it is staged, by comparing its content hash with the stored
+record's; the sync lock keeps the roster still meanwhile. Once everything is
+read, :func:`mark_absent` adds ``absent`` rows for stored records that a
+complete collection of a full run did not return. The diff never leaves the
+database, so memory stays flat however large the district.
 
 Every function takes ``db`` keyword-only and never commits.
 """
@@ -25,17 +26,21 @@ import orjson
 from sqlalchemy import (
     JSON,
     Connection,
+    String,
     and_,
+    bindparam,
     case,
+    cast,
     delete,
     exists,
     false,
     func,
     literal,
+    literal_column,
     null,
     or_,
     select,
-    update,
+    true,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
@@ -85,8 +90,11 @@ def _merge(rows: Sequence[dict[str, Any]]) -> Iterable[dict[str, Any]]:
     return merged.values() if len(merged) < len(rows) else rows
 
 
-def stage_rows(*, db: Connection, kind: Kind, run_id: int, rows: Sequence[dict[str, Any]]) -> None:
-    """Stage one batch of rows (dicts of the staged table's columns, without ``run_id``).
+def stage_rows(
+    *, db: Connection, kind: Kind, run_id: int, connection_id: int, rows: Sequence[dict[str, Any]],
+) -> None:
+    """Stage one batch of rows (dicts of the staged table's columns, without ``run_id`` and ``op``)
+    and classify each against the connection's stored record (see :func:`diff_op`).
 
     Each row needs ``sourced_id``, ``collection``, ``skip``, ``dup_count`` (1),
     ``status``, ``date_last_modified`` (aware datetime), the kind's typed
@@ -94,25 +102,47 @@ def stage_rows(*, db: Connection, kind: Kind, run_id: int, rows: Sequence[dict[s
     ``content_hash`` None for skipped rows).
 
     This is the hot path of a sync, so it bypasses SQLAlchemy's per-row
-    processing: one prepared INSERT ... ON CONFLICT, executed for the batch.
+    processing: one INSERT ... SELECT ... ON CONFLICT compiled once per
+    dialect, executed for the whole batch with values already in driver form.
     """
     if not rows:
         return
     prepared = _prepared(db.dialect, kind)
     values = []
     for row in _merge(rows):
-        item = [run_id, *prepared.getter(row)]
+        item = [run_id, *prepared.getter(row), connection_id]
         for index, convert in prepared.conversions:
             item[index] = convert(item[index])
-        values.append(tuple(item))
+        values.append(tuple(item) if prepared.names is None else dict(zip(prepared.names, item)))
     db.exec_driver_sql(prepared.sql, values)
+
+
+def diff_op(staged, stored):
+    """SQL: the op of a staged row given the stored row of the same sourcedId (NULLs when there is none).
+
+    skip -> ``skip``; tobedeleted -> ``delete`` if stored and live, else ``none``;
+    otherwise ``create`` (new, or back after a deletion), ``same`` (equal hash) or ``update``.
+    """
+    stored_live = and_(stored.c.sourced_id.is_not(None), stored.c.deleted_at.is_(None))
+    return case(
+        (staged.c.skip, _text(OP_SKIP)),
+        (staged.c.status == _text("tobedeleted"), case((stored_live, _text(OP_DELETE)), else_=_text(OP_NONE))),
+        (~stored_live, _text(OP_CREATE)),
+        (stored.c.content_hash == staged.c.content_hash, _text(OP_SAME)),
+        else_=_text(OP_UPDATE),
+    )
+
+
+def _text(value: str):
+    return literal_column(f"'{value}'", String)
 
 
 @dataclass(frozen=True)
 class _Prepared:
     sql: str
-    getter: Callable[[dict[str, Any]], tuple]  # the row's values after run_id, in column order
+    getter: Callable[[dict[str, Any]], tuple]  # a row's values between run_id and connection_id
     conversions: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, to-driver conversion)
+    names: tuple[str, ...] | None  # parameter names (named paramstyle), None for positional
 
 
 _PREPARED: dict[tuple[str, Kind], _Prepared] = {}
@@ -134,28 +164,44 @@ def _prepared(dialect, kind: Kind) -> _Prepared:
     cached = _PREPARED.get(key)
     if cached is not None:
         return cached
-    table = STAGED_TABLES[kind]
-    quote = dialect.identifier_preparer.quote
-    on_sqlite = dialect.name == "sqlite"
-    columns = [c for c in table.columns if c.name != "op"]  # op is set by classify()
+    staged, stored = STAGED_TABLES[kind], ROSTER_TABLES[kind]
+    columns = [c for c in staged.columns if c.name != "op"]
     assert columns[0].name == "run_id"
+    def param(column):  # PostgreSQL needs the types of a SELECT's parameters; SQLite must not CAST
+        value = bindparam(column.name, type_=column.type)
+        return (cast(value, column.type) if dialect.name == "postgresql" else value).label(column.name)
+
+    incoming = select(*(param(c) for c in columns)).subquery("v")
+    classified = (
+        select(*(incoming.c[c.name] for c in columns), diff_op(incoming, stored))
+        .select_from(incoming.outerjoin(stored, and_(stored.c.connection_id == bindparam("connection_id"),
+                                                     stored.c.sourced_id == incoming.c.sourced_id)))
+        .where(true())  # SQLite needs a WHERE before ON CONFLICT in INSERT ... SELECT
+    )
+    insert = (postgresql.insert if dialect.name == "postgresql" else sqlite.insert)(staged)
+    insert = insert.from_select([*(c.name for c in columns), "op"], classified)
+    skip = or_(staged.c.skip, insert.excluded.skip,
+               staged.c.content_hash.is_distinct_from(insert.excluded.content_hash))
+    insert = insert.on_conflict_do_update(
+        index_elements=[staged.c.run_id, staged.c.sourced_id],
+        set_={"dup_count": staged.c.dup_count + insert.excluded.dup_count, "skip": skip,
+              "op": case((skip, _text(OP_SKIP)), else_=staged.c.op)},
+    )
+    compiled = insert.compile(dialect=dialect)
+    order = [c.name for c in columns] + ["connection_id"]
+    if dialect.paramstyle in ("qmark", "format", "numeric"):
+        assert list(compiled.positiontup) == order, compiled.positiontup
+        names = None
+    else:
+        names = tuple(order)
     conversions = []
     for index, column in enumerate(columns):
-        if isinstance(column.type, UTCDateTime) and on_sqlite:
+        if isinstance(column.type, UTCDateTime) and dialect.name == "sqlite":
             conversions.append((index, _sqlite_time))
         elif isinstance(column.type, JSON):  # the JsonDoc variant's base type
             conversions.append((index, _json_text))
-    name = quote(table.name)
-    placeholder = "?" if on_sqlite else "%s"
-    distinct = "IS NOT" if on_sqlite else "IS DISTINCT FROM"
-    sql = (
-        f"INSERT INTO {name} ({', '.join(quote(c.name) for c in columns)}) "
-        f"VALUES ({', '.join([placeholder] * len(columns))}) "
-        f"ON CONFLICT (run_id, sourced_id) DO UPDATE SET "
-        f"dup_count = {name}.dup_count + excluded.dup_count, "
-        f"skip = ({name}.skip OR excluded.skip OR {name}.content_hash {distinct} excluded.content_hash)"
-    )
-    prepared = _PREPARED[key] = _Prepared(sql, itemgetter(*(c.name for c in columns[1:])), tuple(conversions))
+    prepared = _PREPARED[key] = _Prepared(
+        compiled.string, itemgetter(*(c.name for c in columns[1:])), tuple(conversions), names)
     return prepared
 
 
@@ -189,30 +235,6 @@ def duplicates(*, db: Connection, kind: Kind, run_id: int, limit: int = 100) -> 
 
 # ---------------------------------------------------------------------------
 # the diff
-
-
-def classify(*, db: Connection, kind: Kind, run_id: int, connection_id: int) -> None:
-    """Set ``op`` on every staged row of the run by comparing it with the stored record."""
-    s, k = STAGED_TABLES[kind], ROSTER_TABLES[kind]
-    match = and_(k.c.connection_id == connection_id, k.c.sourced_id == s.c.sourced_id)
-    stored_alive = exists().where(match, k.c.deleted_at.is_(None))
-    stored_op = (
-        select(
-            case(
-                (k.c.deleted_at.is_not(None), literal(OP_CREATE)),
-                (k.c.content_hash == s.c.content_hash, literal(OP_SAME)),
-                else_=literal(OP_UPDATE),
-            )
-        )
-        .where(match)
-        .scalar_subquery()
-    )
-    op = case(
-        (s.c.skip, literal(OP_SKIP)),
-        (s.c.status == "tobedeleted", case((stored_alive, literal(OP_DELETE)), else_=literal(OP_NONE))),
-        else_=func.coalesce(stored_op, literal(OP_CREATE)),
-    )
-    db.execute(update(s).where(s.c.run_id == run_id, s.c.op.is_(None)).values(op=op))
 
 
 def mark_absent(*, db: Connection, kind: Kind, run_id: int, connection_id: int) -> None:
@@ -262,7 +284,7 @@ class Unresolved:
     examples: list[tuple[str, str | None]]  # (referring sourcedId, missing sourcedId)
 
 
-def _alive_after(db: Connection, target: Kind, value, run_id: int, connection_id: int):
+def _alive_after(target: Kind, value, run_id: int, connection_id: int):
     """SQL: the record ``value`` of ``target`` exists once the run is applied."""
     staged, stored = STAGED_TABLES[target].alias(), ROSTER_TABLES[target].alias()
     gone = STAGED_TABLES[target].alias()
@@ -296,12 +318,12 @@ def unresolved_references(
                 elems = _elements(db, column).alias("elem")
                 missing = (
                     select(elems.c.value)
-                    .where(~_alive_after(db, ref.target, elems.c.value, run_id, connection_id))
+                    .where(~_alive_after(ref.target, elems.c.value, run_id, connection_id))
                 )
                 where = (*base, missing.exists())
                 sample_missing = missing.limit(1).scalar_subquery()
             else:
-                where = (*base, ~_alive_after(db, ref.target, column, run_id, connection_id))
+                where = (*base, ~_alive_after(ref.target, column, run_id, connection_id))
                 sample_missing = column
             count = db.execute(select(func.count()).select_from(s).where(*where)).scalar_one()
             if count:

@@ -11,7 +11,8 @@
   delta run reads each since its checkpoint minus the overlap window (1 hour;
   a collection without a checkpoint is read whole).
 * **fetch/stage**: records are staged on disk in batches (:mod:`.fetch`).
-* **diff**: in SQL (:mod:`rostersync.store.staging`). Deletions come from
+* **diff**: in SQL (:mod:`rostersync.store.staging`), each record classified
+  as it is staged. Deletions come from
   ``tobedeleted`` and, in full runs only, from absence, for kinds whose every
   collection came back complete and non-empty (users need both students and
   teachers). References to unknown records are counted, never fatal.
@@ -188,7 +189,7 @@ class SyncEngine:
         try:
             for name, since in self._plan(mode, checkpoints):
                 reads[name] = read_collection(
-                    engine=self.engine, reader=reader, run_id=run_id, name=name, since=since,
+                    engine=self.engine, reader=reader, run_id=run_id, connection_id=conn.id, name=name, since=since,
                     issues=issues, batch_size=self.batch_size, progress=progress,
                 )
         finally:
@@ -209,8 +210,6 @@ class SyncEngine:
                 for r in reads.values() if r.state == EMPTY
             ]
         with begin_write(self.engine) as db:
-            for kind in SYNC_ORDER:
-                staging.classify(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
             for kind in self._reconcilable(mode, reads):
                 staging.mark_absent(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
             counts = {kind: _counts(staging.op_counts(db=db, kind=kind, run_id=run_id)) for kind in SYNC_ORDER}

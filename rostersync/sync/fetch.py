@@ -101,8 +101,8 @@ class BatchWriter:
     """Stages batches on a background thread, so reading the provider and writing the
     database overlap; at most ``depth`` batches wait, so memory stays bounded."""
 
-    def __init__(self, engine: Engine, kind: Kind, run_id: int, *, depth: int = 2) -> None:
-        self._engine, self._kind, self._run_id = engine, kind, run_id
+    def __init__(self, engine: Engine, kind: Kind, run_id: int, connection_id: int, *, depth: int = 2) -> None:
+        self._engine, self._kind, self._run_id, self._connection_id = engine, kind, run_id, connection_id
         self._queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._stop = False
@@ -115,7 +115,8 @@ class BatchWriter:
                 continue
             try:
                 with begin_write(self._engine) as db:
-                    staging.stage_rows(db=db, kind=self._kind, run_id=self._run_id, rows=rows)
+                    staging.stage_rows(db=db, kind=self._kind, run_id=self._run_id,
+                                       connection_id=self._connection_id, rows=rows)
             except BaseException as exc:  # re-raised on the reading thread
                 self._error = exc
 
@@ -146,6 +147,7 @@ def read_collection(
     engine: Engine,
     reader: RosterReader,
     run_id: int,
+    connection_id: int,
     name: str,
     since: datetime.datetime | None,
     issues: IssueLog,
@@ -156,7 +158,7 @@ def read_collection(
     kind = RESOURCES[name].kind
     out = CollectionRead(name, kind, since)
     batch: list[dict[str, Any]] = []
-    writer = BatchWriter(engine, kind, run_id)
+    writer = BatchWriter(engine, kind, run_id, connection_id)
     try:
         for item in reader.read(name, since=since):
             out.records += 1

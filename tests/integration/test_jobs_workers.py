@@ -18,10 +18,8 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
-import psycopg
 import pytest
 from sqlalchemy import func, select
 
@@ -29,7 +27,7 @@ from rostersync.jobs.control import pause, resume, set_schedule
 from rostersync.jobs.pg import conninfo_from_url, ensure_job_schema
 from rostersync.sandbox.server import start_sandbox
 from rostersync.source.connection import ConnectionSpec
-from rostersync.store import add_connection, begin_write, create_engine_for, migrate, update_connection
+from rostersync.store import add_connection, begin_write, create_engine_for, update_connection
 from rostersync.store.schedule_tables import schedule_row
 from rostersync.store.tables import ROSTER_TABLES, STAGED_TABLES, sync_runs
 from rostersync.sync import SyncEngine, client_reader_factory
@@ -37,7 +35,6 @@ from rostersync.vault import Vault, generate_key
 
 pytestmark = pytest.mark.postgres
 
-PG_SERVER = os.environ.get("ROSTERSYNC_TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 ROOT = Path(__file__).resolve().parents[2]
 
 # A worker process with test-sized timings: heartbeats every 0.5 s, presumed dead
@@ -61,19 +58,10 @@ run_worker(settings, options, services=build_job_services(settings, retry=retry)
 
 
 @pytest.fixture
-def pg_url():
-    """A fresh PostgreSQL database with the store's schema and procrastinate's (fails if PG is down)."""
-    name = f"rs_jobs_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    url = PG_SERVER.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-    engine = create_engine_for(url)
-    migrate(engine)
-    engine.dispose()
-    ensure_job_schema(conninfo_from_url(url))
-    yield url
-    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
-        admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def jobs_url(pg_url):
+    """The shared fresh, migrated PostgreSQL database, plus procrastinate's queue schema."""
+    ensure_job_schema(conninfo_from_url(pg_url))
+    return pg_url
 
 
 class Night:
@@ -155,8 +143,8 @@ class Night:
 
 
 @pytest.fixture
-def night(pg_url, tmp_path):
-    night = Night(pg_url, tmp_path)
+def night(jobs_url, tmp_path):
+    night = Night(jobs_url, tmp_path)
     yield night
     night.close()
 
