@@ -23,6 +23,7 @@ import threading
 REDACTED = "[redacted]"
 
 _lock = threading.Lock()
+MIN_SECRET_LENGTH = 8
 MAX_SECRETS = 20_000  # the oldest (expired tokens, mostly) are forgotten past this
 _secrets: dict[str, None] = {}  # insertion-ordered set
 _secret_re: re.Pattern[str] | None = None
@@ -44,9 +45,13 @@ _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
 
 
 def register_secret(value: str | None) -> None:
-    """Never let ``value`` appear in a log line from now on (values under 4 chars are ignored)."""
+    """Never let ``value`` appear in a log line from now on.
+
+    Values under 8 characters are not registered: masking a word as short as
+    ``secret`` would mangle ordinary text, and no real credential is that short.
+    """
     global _dirty
-    if not value or len(value) < 4:
+    if not value or len(value) < MIN_SECRET_LENGTH:
         return
     with _lock:
         if value in _secrets:
