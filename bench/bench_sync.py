@@ -186,7 +186,7 @@ def child_sync(task: dict) -> dict:
                 response.raise_for_status()
                 continue
             profiler = None
-            if task.get("profile") and step == "full" and not steps:
+            if task.get("profile") and len(steps) == task.get("profile_step", 0):
                 import cProfile
 
                 profiler = cProfile.Profile()

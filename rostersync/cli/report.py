@@ -19,7 +19,7 @@ from .common import fmt_duration
 
 EXIT_APPLIED, EXIT_FAILED, EXIT_HELD = 0, 1, 2
 MAX_ISSUES_SHOWN = 8
-_STATE_STYLE = {"applied": "green", "held": "bold yellow", "failed": "bold red", "discarded": "cyan",
+STATE_STYLE = {"applied": "green", "held": "bold yellow", "failed": "bold red", "discarded": "cyan",
                 "running": "blue"}
 
 
@@ -103,7 +103,7 @@ def _n(value: Any) -> str:
 
 def render_result(result: RunResult, console: Console, *, headline: str | None = None) -> None:
     """The run's summary: state, counts, speed, warnings and errors with their fixes, and what to do next."""
-    style = _STATE_STYLE.get(result.state, "")
+    style = STATE_STYLE.get(result.state, "")
     what = "dry run" if result.dry_run else f"{result.mode} sync"
     state = "nothing applied (dry run)" if result.dry_run and result.state == "discarded" else result.state
     title = Text(headline or f"Run {result.run_id}: {what} of {result.connection} ")

@@ -17,7 +17,7 @@ from rich.text import Text
 
 from ..sync.result import RunResult
 from .common import console, database_url_option, iso, json_option, open_services, print_json
-from .report import _STATE_STYLE, exit_code, nothing_read, render_result, result_json
+from .report import STATE_STYLE, exit_code, nothing_read, render_result, result_json
 
 app = typer.Typer(help="Sync runs: list them, show one, approve or discard a held run.", no_args_is_help=True)
 
@@ -90,7 +90,7 @@ def list_runs(
             note = f"{len(r.warnings)} warning{'s' if len(r.warnings) != 1 else ''}"
         table.add_row(
             str(r.run_id), r.connection, r.mode + (" dry" if r.dry_run else ""),
-            Text(r.state, style=_STATE_STYLE.get(r.state, "")), r.started_at.astimezone().strftime("%m-%d %H:%M"),
+            Text(r.state, style=STATE_STYLE.get(r.state, "")), r.started_at.astimezone().strftime("%m-%d %H:%M"),
             _short_duration(r.duration) if r.finished_at else "-", f"{r.records_read:,}",
             f"+{t.created:,} ~{t.updated:,} -{t.deleted:,}", note,
         )

@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.pool import StaticPool
 
 from .errors import StoreError
 
@@ -70,7 +71,10 @@ def create_engine_for(url: str, **kwargs) -> Engine:
         options.update(kwargs)
         return create_engine(parsed, **options)
     database = parsed.database or ""
-    if database and database != ":memory:" and not database.startswith("file:"):
+    if database in ("", ":memory:"):
+        # one in-memory database shared by every thread (tests, throwaway demos)
+        options.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    elif not database.startswith("file:"):
         Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
     options.update(kwargs)
     engine = create_engine(parsed, **options)
@@ -104,6 +108,11 @@ def begin_write(engine: Engine) -> Iterator[Connection]:
     """A transaction that writes: committed when the block ends, rolled back on an exception."""
     with engine.execution_options(**{_IMMEDIATE: True}).begin() as conn:
         yield conn
+
+
+def shares_one_connection(engine: Engine) -> bool:
+    """True for an in-memory SQLite store: one connection, which threads must not use at once."""
+    return engine.dialect.name == "sqlite" and (engine.url.database or "") in ("", ":memory:")
 
 
 def sqlite_path(engine: Engine) -> Path | None:

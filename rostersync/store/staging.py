@@ -145,7 +145,7 @@ class _Prepared:
     names: tuple[str, ...] | None  # parameter names (named paramstyle), None for positional
 
 
-_PREPARED: dict[tuple[str, Kind], _Prepared] = {}
+_PREPARED: dict[tuple[str, str, Kind], _Prepared] = {}
 
 
 def _json_text(value: Any) -> Any:
@@ -160,13 +160,14 @@ def _sqlite_time(value: Any) -> Any:
 
 
 def _prepared(dialect, kind: Kind) -> _Prepared:
-    key = (dialect.name, kind)
+    key = (dialect.name, dialect.driver, kind)
     cached = _PREPARED.get(key)
     if cached is not None:
         return cached
     staged, stored = STAGED_TABLES[kind], ROSTER_TABLES[kind]
     columns = [c for c in staged.columns if c.name != "op"]
     assert columns[0].name == "run_id"
+
     def param(column):  # PostgreSQL needs the types of a SELECT's parameters; SQLite must not CAST
         value = bindparam(column.name, type_=column.type)
         return (cast(value, column.type) if dialect.name == "postgresql" else value).label(column.name)

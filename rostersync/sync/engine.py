@@ -12,10 +12,10 @@
   a collection without a checkpoint is read whole).
 * **fetch/stage**: records are staged on disk in batches (:mod:`.fetch`).
 * **diff**: in SQL (:mod:`rostersync.store.staging`), each record classified
-  as it is staged. Deletions come from
-  ``tobedeleted`` and, in full runs only, from absence, for kinds whose every
-  collection came back complete and non-empty (users need both students and
-  teachers). References to unknown records are counted, never fatal.
+  as it is staged. Deletions come from ``tobedeleted`` and, in full runs
+  only, from absence, for kinds whose every collection came back complete and
+  non-empty (users need both students and teachers). References to unknown
+  records are counted, never fatal.
 * **guard**: :mod:`.guard`; a held run keeps its staged diff for
   :meth:`SyncEngine.approve` (refused if another run was applied since) or
   :meth:`SyncEngine.discard`.
@@ -292,7 +292,11 @@ class SyncEngine:
             error = Issue("internal", f"the sync stopped on an unexpected {type(exc).__name__} and changed nothing",
                           fix="Run it again; if it happens again, report it with the server log.")
         try:
-            self._fail(run_id, error, {})
+            if self.result(run_id).state == store_runs.APPLIED:  # stopped while cleaning up after the commit
+                with begin_write(self.engine) as db:
+                    staging.clear_run(db=db, run_id=run_id)
+            else:
+                self._fail(run_id, error, {})
         except Exception:  # the original error matters more; the next run cleans up
             pass
 

@@ -28,7 +28,7 @@ from ..oneroster.kinds import Kind
 from ..oneroster.records import Record, RecordError
 from ..oneroster.resources import RESOURCES
 from ..store import staging
-from ..store.engine import begin_write
+from ..store.engine import begin_write, shares_one_connection
 from .reader import RosterReader
 from .result import Issue
 from .rows import RowRefused, skipped_row, staged_row
@@ -106,34 +106,43 @@ class BatchWriter:
         self._queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._stop = False
-        self._thread = threading.Thread(target=self._work, name=f"stage-{kind.value}", daemon=True)
-        self._thread.start()
+        self._thread: threading.Thread | None = None
+        if not shares_one_connection(engine):  # else write on the caller's thread
+            self._thread = threading.Thread(target=self._work, name=f"stage-{kind.value}", daemon=True)
+            self._thread.start()
+
+    def _write(self, rows: list[dict[str, Any]]) -> None:
+        with begin_write(self._engine) as db:
+            staging.stage_rows(db=db, kind=self._kind, run_id=self._run_id, connection_id=self._connection_id,
+                               rows=rows)
 
     def _work(self) -> None:
         while (rows := self._queue.get()) is not None:
             if self._error is not None or self._stop:
                 continue
             try:
-                with begin_write(self._engine) as db:
-                    staging.stage_rows(db=db, kind=self._kind, run_id=self._run_id,
-                                       connection_id=self._connection_id, rows=rows)
+                self._write(rows)
             except BaseException as exc:  # re-raised on the reading thread
                 self._error = exc
 
     def put(self, rows: list[dict[str, Any]]) -> None:
+        if self._thread is None:
+            self._write(rows)
+            return
         self._raise()
         self._queue.put(rows)
 
     def close(self) -> None:
         """Wait until every batch is written; raises what the writer raised."""
-        self._queue.put(None)
-        self._thread.join()
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join()
         self._raise()
 
     def abort(self) -> None:
         """Stop writing (queued batches are dropped) and wait for the thread."""
         self._stop = True
-        if self._thread.is_alive():
+        if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
 

@@ -169,7 +169,7 @@ def test_next_run_is_now_when_something_is_due():
 
 
 def test_one_scheduled_run_per_night_through_a_year_of_dst_changes():
-    """Walking a whole year in 20-minute steps, claiming each due night, gives one run a night."""
+    """Walking a whole year in 30-minute steps, claiming each due night, gives one run a night."""
     policy = NEW_YORK
     state = State(last_full_at=utc(2025, 12, 28, 4))
     now = utc(2026, 1, 1, 0)
@@ -187,7 +187,7 @@ def test_one_scheduled_run_per_night_through_a_year_of_dst_changes():
                 claimed_night=result.night,
                 last_full_at=now if result.mode == "full" else state.last_full_at,
             )
-        now += timedelta(minutes=20)
+        now += timedelta(minutes=30)
     assert len(nights) == len(set(nights)) == 365
     assert nights[0] == date(2025, 12, 31)  # the night in progress when the walk starts
     assert all(night.weekday() == 5 for night in full_nights)

@@ -1,0 +1,100 @@
+"""The sync engine over an in-memory store and a fake reader: what a caller of the API sees."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from rostersync.oneroster.kinds import Kind
+from rostersync.sandbox.district import generate
+from rostersync.store import (
+    SyncAlreadyRunning,
+    add_connection,
+    begin_write,
+    create_engine_for,
+    migrate,
+    update_connection,
+)
+from rostersync.sync import ConnectionPaused, RunNotHeld, SyncEngine
+from rostersync.sync.testing import FakeReader
+from rostersync.vault import Vault, generate_key
+
+
+@pytest.fixture
+def setup():
+    engine = create_engine_for("sqlite://")
+    migrate(engine)
+    vault = Vault.from_key_text(generate_key())
+    with begin_write(engine) as db:
+        add_connection(db=db, vault=vault, name="district", settings={}, secrets={"client_secret": "unit-secret-1"})
+    reader = FakeReader.from_district(generate(seed=6, students=15))
+    yield engine, vault, reader
+    engine.dispose()
+
+
+def make(setup, **options) -> SyncEngine:
+    engine, vault, reader = setup
+    return SyncEngine(engine=engine, vault=vault, reader_factory=reader.factory, **options)
+
+
+def test_a_full_run_reports_counts_per_kind_timing_and_progress(setup):
+    seen: list[tuple[str, int, int | None]] = []
+    result = make(setup).run("district", progress=lambda name, done, total: seen.append((name, done, total)))
+
+    reader = setup[2]
+    assert result.state == "applied" and result.mode == "full" and not result.dry_run
+    assert result.counts[Kind.ENROLLMENT].created == len(reader.collections["enrollments"])
+    assert result.counts[Kind.USER].created == len(reader.collections["students"]) + len(reader.collections["teachers"])
+    assert result.records_read == sum(len(v) for v in reader.collections.values())
+    assert result.duration > 0 and result.records_per_second > 0
+    assert [name for name, _, _ in seen] == list(reader.collections)  # one report per collection at least
+    assert seen[-1] == ("enrollments", len(reader.collections["enrollments"]), None)
+    as_json = result.to_dict()
+    assert as_json["counts"]["enrollment"]["created"] == result.counts[Kind.ENROLLMENT].created
+    assert as_json["state"] == "applied" and as_json["records_per_second"] > 0
+
+
+def test_a_paused_connection_is_not_synced(setup):
+    engine, vault, _ = setup
+    with begin_write(engine) as db:
+        update_connection(db=db, name="district", paused=True)
+    with pytest.raises(ConnectionPaused) as info:
+        make(setup).run("district")
+    assert info.value.fix
+
+
+def test_bad_arguments_are_refused_clearly(setup):
+    sync = make(setup)
+    with pytest.raises(ValueError, match="'full' or 'delta'"):
+        sync.run("district", mode="weekly")
+    applied = sync.run("district")
+    with pytest.raises(RunNotHeld, match="applied, not held"):
+        sync.approve(applied.run_id)
+    with pytest.raises(RunNotHeld):
+        sync.discard(applied.run_id)
+
+
+def test_a_second_sync_in_another_thread_fails_fast(setup):
+    inside, release = threading.Event(), threading.Event()
+    reader = setup[2]
+
+    def hold(resource: str, n: int) -> None:
+        if resource == "orgs" and n == 0:
+            inside.set()
+            release.wait(10)
+
+    reader.on_record = hold
+    sync = make(setup)
+    outcome: list = []
+    first = threading.Thread(target=lambda: outcome.append(sync.run("district")))
+    first.start()
+    try:
+        assert inside.wait(10)
+        reader.on_record = None
+        with pytest.raises(SyncAlreadyRunning):
+            sync.run("district")
+    finally:
+        release.set()
+        first.join(10)
+    assert outcome[0].state == "applied"
