@@ -18,7 +18,8 @@ untouched, in ``raw``.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from ..errors import RostersyncError
 from .kinds import (
@@ -188,10 +189,15 @@ class _Reader:
         return tuple(out)
 
 
+def _is_map(value: Any) -> bool:
+    """A JSON object (dict, fast) or any other mapping (the ABC check is slow)."""
+    return type(value) is dict or isinstance(value, Mapping)
+
+
 def _guidref(value: Any, default_type: str | None) -> GUIDRef | None:
     if isinstance(value, str) and value.strip():
         return GUIDRef(value.strip(), default_type, None)
-    if isinstance(value, Mapping):
+    if _is_map(value):
         sid = value.get("sourcedId")
         if isinstance(sid, (int, float)) and not isinstance(sid, bool):
             sid = str(sid)
@@ -365,7 +371,7 @@ class Demographics(Record):
 
 
 def _common(kind: Kind, obj: Any, version: Version) -> tuple[_Reader, dict[str, Any]]:
-    if not isinstance(obj, Mapping):
+    if not _is_map(obj):
         raise RecordError(f"expected a JSON object, got {type(obj).__name__}", kind=kind)
     sid = obj.get("sourcedId")
     if isinstance(sid, (int, float)) and not isinstance(sid, bool):
@@ -383,7 +389,7 @@ def _common(kind: Kind, obj: Any, version: Version) -> tuple[_Reader, dict[str, 
         reader.note("status", f"{status!r} is not active or tobedeleted; read as active")
         status = "active"
     metadata = obj.get("metadata")
-    if metadata is not None and not isinstance(metadata, Mapping):
+    if metadata is not None and not _is_map(metadata):
         reader.note("metadata", "should be an object")
         metadata = None
     common = {
@@ -457,7 +463,7 @@ def _roles(r: _Reader, v: Version) -> tuple[RoleAssignment, ...]:
     if isinstance(raw_roles, list) and raw_roles:
         out = []
         for item in raw_roles:
-            if not isinstance(item, Mapping) or not isinstance(item.get("role"), str):
+            if not _is_map(item) or not isinstance(item.get("role"), str):
                 r.note("roles", "has an entry without a role")
                 continue
             if item["role"] not in ROLES_V1P2 and not item["role"].startswith("ext:"):
@@ -497,7 +503,7 @@ def _user_ids(r: _Reader) -> tuple[UserId, ...]:
         return ()
     out = []
     for item in value:
-        if isinstance(item, Mapping):
+        if _is_map(item):
             t, i = item.get("type"), item.get("identifier")
             out.append(UserId(t if isinstance(t, str) else None, str(i) if i is not None else None))
         else:
