@@ -10,7 +10,7 @@ Plain-http URLs are refused unless ``--allow-http`` (sandboxes, tests).
 from __future__ import annotations
 
 import inspect
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import typer
@@ -18,8 +18,6 @@ from rich.table import Table
 from rich.text import Text
 
 from ..errors import ConfigError
-from ..source.connection import ConnectionSpec
-from ..store.connections import StoredConnection
 from .check import check as _check_command
 from .check import render as render_check
 from .common import (
@@ -32,6 +30,10 @@ from .common import (
     open_services,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from ..source.connection import ConnectionSpec
+    from ..store.connections import StoredConnection
 
 app = typer.Typer(help="District connections: add (checked first), list, show, remove.", no_args_is_help=True)
 
@@ -64,6 +66,8 @@ def spec_from_inputs(inputs: dict[str, Any]) -> ConnectionSpec:
     if missing:
         raise ConfigError(f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} missing",
                           fix="Pass " + ", ".join(missing) + " (or their ROSTERSYNC_* environment variables).")
+    from ..source.connection import ConnectionSpec
+
     data: dict[str, Any] = {"auth": "oauth1" if oauth1 else "oauth2", **text}
     if "token_url" in data:
         data["token_url"] = "".join(data["token_url"].split())

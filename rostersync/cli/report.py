@@ -7,15 +7,17 @@ code: 0 applied (or a dry run), 2 held for review, 1 failed.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 from rich.text import Text
 
-from ..sync.result import KIND_LABELS, RunResult
 from .common import fmt_duration
+
+if TYPE_CHECKING:
+    from ..sync.result import RunResult
 
 EXIT_APPLIED, EXIT_FAILED, EXIT_HELD = 0, 1, 2
 MAX_ISSUES_SHOWN = 8
@@ -82,6 +84,8 @@ class CollectionProgress:
 
 def counts_table(result: RunResult, *, title: str | None = None) -> Table:
     """Created, updated, deleted, unchanged (and skipped, when any) per kind, with a total row."""
+    from ..sync.result import KIND_LABELS
+
     skipped = any(c.skipped for c in result.counts.values())
     table = Table(title=title, title_justify="left", show_footer=False)
     table.add_column("Records")

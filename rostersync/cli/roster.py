@@ -8,14 +8,12 @@ sync that changed something changed. Both page: ``roster --after SOURCEDID``,
 
 from __future__ import annotations
 
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.table import Table
 
 from ..oneroster.kinds import Kind
-from ..store.feed import Change
-from ..store.roster import StoredRecord
 from .common import (
     CHANGE_KIND_NAMES,
     ROSTER_KIND_NAMES,
@@ -29,6 +27,10 @@ from .common import (
     parse_since,
     print_json,
 )
+
+if TYPE_CHECKING:
+    from ..store.feed import Change
+    from ..store.roster import StoredRecord
 
 # The typed columns shown per kind (all of them are in --json).
 COLUMNS: dict[Kind, tuple[str, ...]] = {

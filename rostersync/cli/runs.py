@@ -8,16 +8,18 @@ A held run keeps its staged diff: ``approve`` applies exactly that diff
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 from rich import box
 from rich.table import Table
 from rich.text import Text
 
-from ..sync.result import RunResult
 from .common import console, database_url_option, iso, json_option, open_services, print_json
 from .report import STATE_STYLE, exit_code, nothing_read, render_result, result_json
+
+if TYPE_CHECKING:
+    from ..sync.result import RunResult
 
 app = typer.Typer(help="Sync runs: list them, show one, approve or discard a held run.", no_args_is_help=True)
 
@@ -55,6 +57,7 @@ def list_runs(
     """The newest runs, newest first (held runs wait for `runs approve` or `runs discard`)."""
     from ..store.connections import get_connection
     from ..store.runs import list_runs as stored_runs
+    from ..sync.result import RunResult
 
     if state is not None and state not in _STATES:
         raise typer.BadParameter(f"{state!r} is not a run state; use one of {', '.join(_STATES)}",

@@ -25,7 +25,7 @@ from ..store.engine import begin_write
 from ..store.schedule_tables import claim_night
 from . import runner
 from .model import JobServices, Order
-from .planner import Verdict, policy_for, review
+from .planner import Verdict, review
 
 log = logging.getLogger(__name__)
 

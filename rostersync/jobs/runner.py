@@ -108,7 +108,8 @@ def execute(services: JobServices, order: Order, *, attempt: int = 1) -> Outcome
     return _after_failure(services, order, row, report, attempt, done)
 
 
-def _after_failure(services, order, row, report, attempt, done) -> Outcome:
+def _after_failure(services: JobServices, order: Order, row: ScheduleRow, report: SyncReport, attempt: int,
+                   done: dict) -> Outcome:
     decision = after_failure(
         services.retry,
         terminal=report.terminal,

@@ -103,6 +103,8 @@ class _Reader:
 
     def str(self, name: str, *, required: bool = False) -> str | None:
         value = self.obj.get(name)
+        if type(value) is str and value and len(value) <= MAX_STRING:  # the common case, fast
+            return value
         if value is None or value == "":
             if required:
                 self.note(name, "is missing")
@@ -131,6 +133,8 @@ class _Reader:
             return None
         if isinstance(value, bool):
             return value
+        if type(value) is str and value in _BOOL_TEXT:  # the common case, fast
+            return _BOOL_TEXT[value]
         if isinstance(value, str):
             low = value.strip().lower()
             if low in ("true", "1", "yes", "y", "t"):
@@ -194,7 +198,31 @@ def _is_map(value: Any) -> bool:
     return type(value) is dict or isinstance(value, Mapping)
 
 
+_BOOL_TEXT = {"true": True, "false": False}
+_new = object.__new__
+_set_sid, _set_type, _set_href = GUIDRef.sourced_id.__set__, GUIDRef.type.__set__, GUIDRef.href.__set__
+
+
+def _ref(sourced_id: str, rtype: str | None, href: str | None) -> GUIDRef:
+    """``GUIDRef(sourced_id, rtype, href)``, built without the frozen dataclass's slower ``__init__``."""
+    ref = _new(GUIDRef)
+    _set_sid(ref, sourced_id)
+    _set_type(ref, rtype)
+    _set_href(ref, href)
+    return ref
+
+
 def _guidref(value: Any, default_type: str | None) -> GUIDRef | None:
+    if type(value) is dict:  # the common case, fast; anything unusual takes the general path below
+        sid = value.get("sourcedId")
+        if type(sid) is str:
+            sid = sid.strip()
+            if not sid:
+                return None
+            rtype = value.get("type")
+            href = value.get("href")
+            return _ref(sid, rtype if isinstance(rtype, str) and rtype else default_type,
+                        href if isinstance(href, str) and href else None)
     if isinstance(value, str) and value.strip():
         return GUIDRef(value.strip(), default_type, None)
     if _is_map(value):
@@ -204,7 +232,7 @@ def _guidref(value: Any, default_type: str | None) -> GUIDRef | None:
         if isinstance(sid, str) and sid.strip():
             rtype = value.get("type")
             href = value.get("href")
-            return GUIDRef(
+            return _ref(
                 sid.strip(),
                 rtype if isinstance(rtype, str) and rtype else default_type,
                 href if isinstance(href, str) and href else None,

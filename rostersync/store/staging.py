@@ -1,6 +1,6 @@
 """Staging and diffing: what a run read, compared with the store, in SQL.
 
-A run writes every record it reads to ``staged_<kind>s`` (:func:`stage_rows`,
+A run writes every record it reads to ``staged_<kind>s`` (:func:`stage_values`,
 in batches, each batch its own short transaction). A sourcedId read twice in
 one run is kept once with ``dup_count``; if the copies differ (or one was
 unusable) the row is marked ``skip`` and the stored copy is left alone.
@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from operator import itemgetter
 from typing import Any
 
 import orjson
@@ -76,45 +75,81 @@ def dialect_insert(db: Connection, table):
 # writing what was read
 
 
-def _merge(rows: Sequence[dict[str, Any]]) -> Iterable[dict[str, Any]]:
+def value_columns(kind: Kind) -> tuple[str, ...]:
+    """The columns of a staged row as :func:`stage_values` takes it, in order: ``sourced_id``,
+    ``collection``, ``skip``, ``dup_count``, ``status``, ``date_last_modified``, the kind's
+    typed columns, ``raw``, ``content_hash`` (the staged table without ``run_id`` and ``op``)."""
+    return _VALUE_COLUMNS[kind]
+
+
+_VALUE_COLUMNS = {kind: tuple(c.name for c in t.columns if c.name not in ("run_id", "op"))
+                  for kind, t in STAGED_TABLES.items()}
+JSON_VALUE_COLUMNS = {  # the typed JSON columns, whose values are JSON text
+    kind: tuple(c.name for c in t.columns if isinstance(c.type, JSON) and c.name != "raw")
+    for kind, t in STAGED_TABLES.items()
+}
+_SID, _SKIP, _DUPS, _TIME, _HASH = 0, 2, 3, 5, -1  # positions in a value tuple
+
+
+def _merge(values: Sequence[tuple]) -> Sequence[tuple]:
     """Fold repeats of a sourcedId within one batch the way the ON CONFLICT clause folds across batches."""
-    merged: dict[str, dict[str, Any]] = {}
-    for row in rows:
-        prev = merged.get(row["sourced_id"])
+    merged: dict[str, tuple] = {}
+    for row in values:
+        prev = merged.get(row[_SID])
         if prev is None:
-            merged[row["sourced_id"]] = row
+            merged[row[_SID]] = row
             continue
-        prev = merged[row["sourced_id"]] = {**prev, "dup_count": prev["dup_count"] + row["dup_count"]}
-        if row["skip"] or prev["content_hash"] != row["content_hash"]:
-            prev["skip"] = True
-    return merged.values() if len(merged) < len(rows) else rows
+        skip = prev[_SKIP] or row[_SKIP] or prev[_HASH] != row[_HASH]
+        merged[row[_SID]] = (*prev[:_SKIP], skip, prev[_DUPS] + row[_DUPS], *prev[_DUPS + 1:])
+    return list(merged.values())
 
 
-def stage_rows(
-    *, db: Connection, kind: Kind, run_id: int, connection_id: int, rows: Sequence[dict[str, Any]],
+def stage_values(
+    *, db: Connection, kind: Kind, run_id: int, connection_id: int, values: Sequence[tuple],
 ) -> None:
-    """Stage one batch of rows (dicts of the staged table's columns, without ``run_id`` and ``op``)
-    and classify each against the connection's stored record (see :func:`diff_op`).
+    """Stage one batch of rows and classify each against the connection's stored record (see :func:`diff_op`).
 
-    Each row needs ``sourced_id``, ``collection``, ``skip``, ``dup_count`` (1),
-    ``status``, ``date_last_modified`` (aware datetime), the kind's typed
-    columns, ``raw`` (JSON text, or a dict) and ``content_hash`` (``raw`` and
-    ``content_hash`` None for skipped rows).
+    Each row is a tuple in :func:`value_columns` order: ``skip`` False and
+    ``dup_count`` 1 for a record as read, ``date_last_modified`` an aware
+    datetime or None, the typed JSON columns and ``raw`` as JSON text,
+    ``content_hash`` (``raw`` and ``content_hash`` None for skipped rows).
 
     This is the hot path of a sync, so it bypasses SQLAlchemy's per-row
     processing: one INSERT ... SELECT ... ON CONFLICT compiled once per
-    dialect, executed for the whole batch with values already in driver form.
+    dialect, with values already in driver form; on SQLite executed once per
+    row (executemany), on PostgreSQL once per batch over ``unnest`` of one
+    array per column (repeats are folded first: one statement cannot upsert
+    a row twice).
     """
-    if not rows:
+    if not values:
         return
     prepared = _prepared(db.dialect, kind)
+    if len({row[_SID] for row in values}) < len(values):
+        values = _merge(values)
+    if prepared.columnar:  # one statement, one array per column
+        params = dict(zip(value_columns(kind), map(list, zip(*values))), run_id=run_id, connection_id=connection_id)
+        db.exec_driver_sql(prepared.sql, params)
+        return
+    time = prepared.time
+    if time is None:
+        params = [(run_id, *row, connection_id) for row in values]
+    else:
+        params = [(run_id, *row[:_TIME], time(row[_TIME]), *row[_TIME + 1:], connection_id) for row in values]
+    if prepared.names is not None:
+        params = [dict(zip(prepared.names, item)) for item in params]
+    db.exec_driver_sql(prepared.sql, params)
+
+
+def stage_rows(
+    *, db: Connection, kind: Kind, run_id: int, connection_id: int, rows: Sequence[Mapping[str, Any]],
+) -> None:
+    """:func:`stage_values` for rows given as dicts of :func:`value_columns` (JSON columns may be values)."""
+    names, json_columns = value_columns(kind), JSON_VALUE_COLUMNS[kind]
     values = []
-    for row in _merge(rows):
-        item = [run_id, *prepared.getter(row), connection_id]
-        for index, convert in prepared.conversions:
-            item[index] = convert(item[index])
-        values.append(tuple(item) if prepared.names is None else dict(zip(prepared.names, item)))
-    db.exec_driver_sql(prepared.sql, values)
+    for row in rows:
+        row = {**row, **{c: _json_text(row[c]) for c in json_columns}, "raw": _json_text(row["raw"])}
+        values.append(tuple(row[name] for name in names))
+    stage_values(db=db, kind=kind, run_id=run_id, connection_id=connection_id, values=values)
 
 
 def diff_op(staged, stored):
@@ -140,9 +175,9 @@ def _text(value: str):
 @dataclass(frozen=True)
 class _Prepared:
     sql: str
-    getter: Callable[[dict[str, Any]], tuple]  # a row's values between run_id and connection_id
-    conversions: tuple[tuple[int, Callable[[Any], Any]], ...]  # (position, to-driver conversion)
+    time: Callable[[Any], Any] | None  # date_last_modified to driver form (None: as it is)
     names: tuple[str, ...] | None  # parameter names (named paramstyle), None for positional
+    columnar: bool = False  # one statement per batch, one array parameter per column
 
 
 _PREPARED: dict[tuple[str, str, Kind], _Prepared] = {}
@@ -156,7 +191,11 @@ def _json_text(value: Any) -> Any:
 
 def _sqlite_time(value: Any) -> Any:
     # the text SQLAlchemy's SQLite DATETIME reads back: UTC, always 6 fraction digits
-    return None if value is None else value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+    if value is None:
+        return None
+    if value.tzinfo is UTC:  # the usual case: cut "+00:00" off instead of converting
+        return value.isoformat(" ", "microseconds")[:26]
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def _prepared(dialect, kind: Kind) -> _Prepared:
@@ -167,12 +206,19 @@ def _prepared(dialect, kind: Kind) -> _Prepared:
     staged, stored = STAGED_TABLES[kind], ROSTER_TABLES[kind]
     columns = [c for c in staged.columns if c.name != "op"]
     assert columns[0].name == "run_id"
+    assert tuple(c.name for c in columns[1:]) == value_columns(kind)
+    assert columns[1 + _TIME].name == "date_last_modified" and isinstance(columns[1 + _TIME].type, UTCDateTime)
 
     def param(column):  # PostgreSQL needs the types of a SELECT's parameters; SQLite must not CAST
         value = bindparam(column.name, type_=column.type)
         return (cast(value, column.type) if dialect.name == "postgresql" else value).label(column.name)
 
-    incoming = select(*(param(c) for c in columns)).subquery("v")
+    if dialect.name == "postgresql":
+        arrays = func.unnest(*(cast(bindparam(c.name), postgresql.ARRAY(c.type)) for c in columns[1:]))
+        rows = arrays.table_valued(*(c.name for c in columns[1:])).render_derived(name="batch")
+        incoming = select(param(columns[0]), *rows.c).subquery("v")
+    else:
+        incoming = select(*(param(c) for c in columns)).subquery("v")
     classified = (
         select(*(incoming.c[c.name] for c in columns), diff_op(incoming, stored))
         .select_from(incoming.outerjoin(stored, and_(stored.c.connection_id == bindparam("connection_id"),
@@ -189,20 +235,22 @@ def _prepared(dialect, kind: Kind) -> _Prepared:
               "op": case((skip, _text(OP_SKIP)), else_=staged.c.op)},
     )
     compiled = insert.compile(dialect=dialect)
+    if dialect.name == "postgresql":
+        sql = compiled.string
+        for column in columns[1:]:  # arrays go in binary: psycopg dumps big text arrays slowly
+            placeholder = f"%({column.name})s"
+            assert sql.count(placeholder) == 1, placeholder
+            sql = sql.replace(placeholder, f"%({column.name})b")
+        prepared = _PREPARED[key] = _Prepared(sql, None, None, columnar=True)
+        return prepared
     order = [c.name for c in columns] + ["connection_id"]
     if dialect.paramstyle in ("qmark", "format", "numeric"):
         assert list(compiled.positiontup) == order, compiled.positiontup
         names = None
     else:
         names = tuple(order)
-    conversions = []
-    for index, column in enumerate(columns):
-        if isinstance(column.type, UTCDateTime) and dialect.name == "sqlite":
-            conversions.append((index, _sqlite_time))
-        elif isinstance(column.type, JSON):  # the JsonDoc variant's base type
-            conversions.append((index, _json_text))
     prepared = _PREPARED[key] = _Prepared(
-        compiled.string, itemgetter(*(c.name for c in columns[1:])), tuple(conversions), names)
+        compiled.string, _sqlite_time if dialect.name == "sqlite" else None, names)
     return prepared
 
 

@@ -34,9 +34,12 @@ recorded on the run and re-raised.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
+import gc
 import logging
-from collections.abc import Callable, Mapping
+import threading
+from collections.abc import Callable, Iterator, Mapping
 
 from sqlalchemy import Engine
 
@@ -72,6 +75,32 @@ def _utcnow() -> datetime.datetime:
     return datetime.datetime.now(UTC)
 
 
+_GC_LOCK = threading.Lock()
+_GC_USERS = 0
+_GC_SAVED: tuple[int, ...] = ()
+GC_THRESHOLD0 = 50_000  # allocations between young collections while a sync runs (Python's default: 700)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Collect garbage less often while syncs run: a sync allocates millions of short-lived
+    objects (refcounting frees them; they hold no cycles), and Python's default of a young
+    collection every 700 allocations costs about a sixth of the run's CPU."""
+    global _GC_USERS, _GC_SAVED
+    with _GC_LOCK:
+        if _GC_USERS == 0:
+            _GC_SAVED = gc.get_threshold()
+            gc.set_threshold(max(GC_THRESHOLD0, _GC_SAVED[0]), *_GC_SAVED[1:])
+        _GC_USERS += 1
+    try:
+        yield
+    finally:
+        with _GC_LOCK:
+            _GC_USERS -= 1
+            if _GC_USERS == 0:
+                gc.set_threshold(*_GC_SAVED)
+
+
 class SyncEngine:
     """Runs, approves and discards syncs of stored connections (see the module docstring)."""
 
@@ -83,7 +112,7 @@ class SyncEngine:
         reader_factory: ReaderFactory,
         clock: Callable[[], datetime.datetime] = _utcnow,
         overlap: datetime.timedelta = DEFAULT_OVERLAP,
-        batch_size: int = 2_000,
+        batch_size: int = 5_000,
         max_warnings: int = 200,
     ) -> None:
         self.engine = engine
@@ -109,7 +138,8 @@ class SyncEngine:
         with sync_lock(self.engine, connection_id=conn.id, name=conn.name):
             conn, checkpoints, run_id = self._start(conn.id, mode, dry_run)
             try:
-                self._sync(conn, run_id, mode, dry_run, checkpoints, progress)
+                with _fewer_collections():
+                    self._sync(conn, run_id, mode, dry_run, checkpoints, progress)
             except BaseException as exc:
                 self._crash(run_id, exc)
                 raise
@@ -132,7 +162,7 @@ class SyncEngine:
         """Drop a held run's staged diff; the store is left as it is."""
         run = self._held(run_id)
         with sync_lock(self.engine, connection_id=run.connection_id, name=run.connection_name):
-            with begin_write(self.engine) as db:
+            with begin_write(self.engine, foreign_keys=False) as db:
                 run = self._held(run_id, db=db)
                 store_runs.update_run(db=db, run_id=run_id, state=store_runs.DISCARDED)
                 staging.clear_run(db=db, run_id=run_id)
@@ -173,7 +203,7 @@ class SyncEngine:
             return
         held = self._diff(conn, run_id, mode, checkpoints, issues, reads)
         if dry_run:
-            with begin_write(self.engine) as db:
+            with begin_write(self.engine, foreign_keys=False) as db:
                 staging.clear_run(db=db, run_id=run_id)
                 store_runs.update_run(db=db, run_id=run_id, state=store_runs.DISCARDED, finished_at=self.clock())
         elif held:
@@ -262,7 +292,7 @@ class SyncEngine:
             set_last_applied_run(db=db, connection_id=connection_id, run_id=run_id)
             store_runs.update_run(db=db, run_id=run_id, state=store_runs.APPLIED,
                                   finished_at=run.finished_at or now)
-        with begin_write(self.engine) as db:
+        with begin_write(self.engine, foreign_keys=False) as db:
             staging.clear_run(db=db, run_id=run_id)
 
     def _held(self, run_id: int, *, db=None):
@@ -275,7 +305,7 @@ class SyncEngine:
         return run
 
     def _fail(self, run_id: int, error: Issue, reads: Mapping[str, CollectionRead]) -> None:
-        with begin_write(self.engine) as db:
+        with begin_write(self.engine, foreign_keys=False) as db:
             staging.clear_run(db=db, run_id=run_id)
             store_runs.update_run(
                 db=db, run_id=run_id, state=store_runs.FAILED, finished_at=self.clock(), errors=[error.to_dict()],
@@ -293,7 +323,7 @@ class SyncEngine:
                           fix="Run it again; if it happens again, report it with the server log.")
         try:
             if self.result(run_id).state == store_runs.APPLIED:  # stopped while cleaning up after the commit
-                with begin_write(self.engine) as db:
+                with begin_write(self.engine, foreign_keys=False) as db:
                     staging.clear_run(db=db, run_id=run_id)
             else:
                 self._fail(run_id, error, {})

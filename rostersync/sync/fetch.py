@@ -15,6 +15,7 @@ A ``Terminal`` error propagates: the engine fails the whole run.
 from __future__ import annotations
 
 import datetime
+import gc
 import queue
 import threading
 from collections.abc import Callable
@@ -31,11 +32,14 @@ from ..store import staging
 from ..store.engine import begin_write, shares_one_connection
 from .reader import RosterReader
 from .result import Issue
-from .rows import RowRefused, skipped_row, staged_row
+from .rows import RowRefused, skipped_values, staged_values
 
 Progress = Callable[[str, int, "int | None"], None]  # (collection, records so far, total if known)
 
 COMPLETE, EMPTY, FAILED = "complete", "empty", "failed"
+# While a sync runs, automatic collections are rare (see rostersync.sync.engine); the HTTP client
+# leaves reference cycles behind that each hold a page's body, so collect them every so often.
+COLLECT_EVERY = 20_000  # records
 
 
 class IssueLog:
@@ -103,7 +107,7 @@ class BatchWriter:
 
     def __init__(self, engine: Engine, kind: Kind, run_id: int, connection_id: int, *, depth: int = 2) -> None:
         self._engine, self._kind, self._run_id, self._connection_id = engine, kind, run_id, connection_id
-        self._queue: queue.Queue[list[dict[str, Any]] | None] = queue.Queue(maxsize=depth)
+        self._queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._stop = False
         self._thread: threading.Thread | None = None
@@ -111,10 +115,10 @@ class BatchWriter:
             self._thread = threading.Thread(target=self._work, name=f"stage-{kind.value}", daemon=True)
             self._thread.start()
 
-    def _write(self, rows: list[dict[str, Any]]) -> None:
+    def _write(self, rows: list[tuple]) -> None:
         with begin_write(self._engine) as db:
-            staging.stage_rows(db=db, kind=self._kind, run_id=self._run_id, connection_id=self._connection_id,
-                               rows=rows)
+            staging.stage_values(db=db, kind=self._kind, run_id=self._run_id, connection_id=self._connection_id,
+                                 values=rows)
 
     def _work(self) -> None:
         while (rows := self._queue.get()) is not None:
@@ -125,7 +129,7 @@ class BatchWriter:
             except BaseException as exc:  # re-raised on the reading thread
                 self._error = exc
 
-    def put(self, rows: list[dict[str, Any]]) -> None:
+    def put(self, rows: list[tuple]) -> None:
         if self._thread is None:
             self._write(rows)
             return
@@ -160,13 +164,15 @@ def read_collection(
     name: str,
     since: datetime.datetime | None,
     issues: IssueLog,
-    batch_size: int = 2_000,
+    batch_size: int = 5_000,
     progress: Progress | None = None,
 ) -> CollectionRead:
     """Read and stage one collection (see the module docstring); Terminal errors propagate."""
     kind = RESOURCES[name].kind
     out = CollectionRead(name, kind, since)
-    batch: list[dict[str, Any]] = []
+    batch: list[tuple] = []
+    newest = None
+    uncollected = 0
     writer = BatchWriter(engine, kind, run_id, connection_id)
     try:
         for item in reader.read(name, since=since):
@@ -174,20 +180,25 @@ def read_collection(
             row = _row(item, kind, name, issues)
             if row is None:
                 continue
-            if not row["skip"]:
+            if not row[2]:  # skip
                 out.staged += 1
-                newest = row["date_last_modified"]
-                if newest is not None and (out.newest is None or newest > out.newest):
-                    out.newest = newest
+                modified = row[5]  # date_last_modified
+                if modified is not None and (newest is None or modified > newest):
+                    newest = modified
             batch.append(row)
             if len(batch) >= batch_size:
                 writer.put(batch)
+                uncollected += len(batch)
                 batch = []
+                if uncollected >= COLLECT_EVERY and gc.isenabled():
+                    gc.collect()
+                    uncollected = 0
                 if progress is not None:
                     progress(name, out.records, None)
         if batch:
             writer.put(batch)
         writer.close()
+        out.newest = newest
     except RostersyncError as exc:
         writer.abort()
         if isinstance(exc, Terminal):
@@ -212,7 +223,8 @@ def read_collection(
     return out
 
 
-def _row(item: Any, kind: Kind, collection: str, issues: IssueLog) -> dict[str, Any] | None:
+def _row(item: Any, kind: Kind, collection: str, issues: IssueLog) -> tuple | None:
+    """The staged values of one item the reader yielded (see :func:`.rows.staged_values`); None to drop it."""
     if isinstance(item, RecordError):
         issues.malformed(kind, item.sourced_id, item.message)
         return None
@@ -221,16 +233,16 @@ def _row(item: Any, kind: Kind, collection: str, issues: IssueLog) -> dict[str, 
         issues.add(Issue("malformed", f"{collection} returned a {got} where a {kind.value} belongs; ignored",
                          kind=kind.value, sourced_id=getattr(item, "sourced_id", None)))
         return None
-    severe = item.severe_problems
+    severe = item.severe_problems if item.problems else None
     if severe:
         issues.malformed(kind, item.sourced_id, f"{kind.value} {item.sourced_id!r}: "
                          + "; ".join(str(p) for p in severe))
-        return skipped_row(kind, item.sourced_id, collection)
+        return skipped_values(kind, item.sourced_id, collection)
     try:
-        row = staged_row(item, collection)
+        row = staged_values(item, collection)
     except RowRefused as exc:
         issues.malformed(kind, item.sourced_id, f"{kind.value} {item.sourced_id!r} {exc}")
-        return skipped_row(kind, item.sourced_id, collection)
+        return skipped_values(kind, item.sourced_id, collection)
     if item.problems:
         issues.problems(item)
     return row

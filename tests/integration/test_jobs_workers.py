@@ -18,6 +18,7 @@ import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -137,8 +138,8 @@ class Night:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        for box in self.sandboxes:
-            box.stop()
+        with ThreadPoolExecutor(max_workers=8) as pool:  # each stop waits for its server's loop
+            list(pool.map(lambda box: box.stop(), self.sandboxes))
         self.engine.dispose()
 
 
