@@ -17,7 +17,7 @@ Every function takes ``db`` keyword-only and never commits.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -138,18 +138,6 @@ def stage_values(
     if prepared.names is not None:
         params = [dict(zip(prepared.names, item)) for item in params]
     db.exec_driver_sql(prepared.sql, params)
-
-
-def stage_rows(
-    *, db: Connection, kind: Kind, run_id: int, connection_id: int, rows: Sequence[Mapping[str, Any]],
-) -> None:
-    """:func:`stage_values` for rows given as dicts of :func:`value_columns` (JSON columns may be values)."""
-    names, json_columns = value_columns(kind), JSON_VALUE_COLUMNS[kind]
-    values = []
-    for row in rows:
-        row = {**row, **{c: _json_text(row[c]) for c in json_columns}, "raw": _json_text(row["raw"])}
-        values.append(tuple(row[name] for name in names))
-    stage_values(db=db, kind=kind, run_id=run_id, connection_id=connection_id, values=values)
 
 
 def diff_op(staged, stored):

@@ -112,7 +112,7 @@ class SyncEngine:
         reader_factory: ReaderFactory,
         clock: Callable[[], datetime.datetime] = _utcnow,
         overlap: datetime.timedelta = DEFAULT_OVERLAP,
-        batch_size: int = 5_000,
+        batch_size: int = 2_000,
         max_warnings: int = 200,
     ) -> None:
         self.engine = engine

@@ -19,7 +19,7 @@ import gc
 import queue
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Engine
@@ -164,7 +164,7 @@ def read_collection(
     name: str,
     since: datetime.datetime | None,
     issues: IssueLog,
-    batch_size: int = 5_000,
+    batch_size: int = 2_000,
     progress: Progress | None = None,
 ) -> CollectionRead:
     """Read and stage one collection (see the module docstring); Terminal errors propagate."""
