@@ -153,6 +153,13 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _drop_database() -> None:
+    import psycopg
+
+    with psycopg.connect(PG_SERVER, autocommit=True) as admin:
+        admin.execute(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)')
+
+
 def _fresh_database() -> str:
     import psycopg
 
@@ -352,6 +359,7 @@ def main() -> None:
     parser.add_argument("--fleets", type=int, default=2, help="sandbox server processes")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--out", type=Path, help="also write the figures as JSON to this file")
+    parser.add_argument("--keep", action="store_true", help=f"keep the scratch database {DB_NAME} afterwards")
     parser.add_argument("--serve-fleet", nargs=2, type=int, metavar=("FIRST", "COUNT"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -416,6 +424,8 @@ def main() -> None:
         for fleet in fleets:
             fleet.stop()
         engine.dispose()
+        if not args.keep:
+            _drop_database()
 
     report = {"districts": args.districts, "students": students, "zone": args.zone, "small": args.small, "medium": args.medium,
               "cpus": os.cpu_count(), "setup": setup, "nights": results}

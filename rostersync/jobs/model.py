@@ -61,7 +61,7 @@ class Order:
 class SyncReport:
     """How one sync run ended, as the scheduler sees it."""
 
-    state: str  # applied | held | failed
+    state: str  # applied | incomplete (applied, some collections failed) | held | failed | paused
     run_id: int | None = None
     message: str | None = None
     fix: str | None = None

@@ -11,7 +11,9 @@ the same rules:
   whatever the schedule says (it is how a person retries a connection in Error);
 * failures go through :func:`rostersync.schedule.after_failure`: Transient ones
   come back as ``retrying`` with a time, Terminal ones put the connection in
-  Error with their fix.
+  Error with their fix. A run that was applied but could not read some
+  collections (the provider failed on them) counts as a Transient failure:
+  it is tried again within the window.
 """
 
 from __future__ import annotations

@@ -28,6 +28,17 @@ def report_from_result(result: RunResult) -> SyncReport:
             fix=first.fix if first else None,
             terminal=any(issue.code == "terminal" for issue in result.errors),
         )
+    failed = [name for name, read in result.collections.items() if read.get("state") == "failed"]
+    if failed:
+        # Applied, but those collections were not read (a provider hiccup): worth another try tonight.
+        first = next((w for w in result.warnings if w.code == "collection_failed"), None)
+        return SyncReport(
+            state="incomplete",
+            run_id=result.run_id,
+            message=f"{len(failed)} of {len(result.collections)} collections could not be read "
+                    f"({', '.join(failed)}); the rest was applied",
+            fix=first.fix if first else None,
+        )
     return SyncReport(state="applied", run_id=result.run_id)
 
 

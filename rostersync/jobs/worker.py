@@ -1,7 +1,8 @@
 """Long-running processes: ``rostersync worker`` and ``rostersync scheduler``.
 
 A worker runs queued syncs one at a time (``concurrency`` threads if asked)
-and sends a heartbeat every ``heartbeat`` seconds. Next to the worker runs a
+and sends a heartbeat every ``heartbeat`` seconds, until it has exited (a
+SIGTERM lets the running syncs finish first). Next to the worker runs a
 reaper: a job whose worker stopped sending heartbeats for ``stalled_after``
 seconds (killed, lost its machine) is put back in the queue, where another
 worker picks it up. The store is safe meanwhile: a killed sync applied
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from procrastinate import App
 from procrastinate import exceptions as pexc
 from procrastinate import jobs as pjobs
+from procrastinate.worker import Worker
 
 from ..settings import Settings
 from .app import QUEUE, build_job_app, enqueue_due
@@ -43,10 +45,12 @@ class WorkerOptions:
     burst: bool = False  # stop once the queue is empty (benchmarks, tests)
 
 
-async def reap_stalled_jobs(app: App, *, stalled_after: float) -> int:
+async def reap_stalled_jobs(app: App, *, stalled_after: float, own_worker_id: int | None = None) -> int:
     """Put jobs of dead workers back in the queue; returns how many were requeued."""
     requeued = 0
     for job in await app.job_manager.get_stalled_jobs(seconds_since_heartbeat=stalled_after):
+        if own_worker_id is not None and job.worker_id == own_worker_id:
+            continue  # never our own: we are alive, whatever our heartbeat row says
         try:
             await app.job_manager.retry_job(job)
             requeued += 1
@@ -61,32 +65,52 @@ async def reap_stalled_jobs(app: App, *, stalled_after: float) -> int:
     return requeued
 
 
-async def _reaper(app: App, options: WorkerOptions) -> None:
+async def _reaper(app: App, worker: Worker, options: WorkerOptions) -> None:
     while True:
         await asyncio.sleep(options.reap_every)
         try:
-            await reap_stalled_jobs(app, stalled_after=options.stalled_after)
+            await reap_stalled_jobs(app, stalled_after=options.stalled_after, own_worker_id=worker.worker_id)
         except Exception:  # noqa: BLE001 - the reaper must outlive a database hiccup
             log.exception("could not look for stalled jobs")
 
 
+async def _keep_alive(app: App, worker: Worker, options: WorkerOptions) -> None:
+    """Heartbeats until the worker is gone. procrastinate stops its own when asked to stop,
+    while the running syncs finish; without these, a worker finishing a long sync after
+    SIGTERM would look dead to the others, and they would run its sync a second time."""
+    while True:
+        await asyncio.sleep(options.heartbeat)
+        if worker.worker_id is not None:
+            try:
+                await app.job_manager.update_heartbeat(worker.worker_id)
+            except Exception:  # noqa: BLE001 - the next beat tries again
+                log.debug("could not send a heartbeat", exc_info=True)
+
+
 async def run_worker_async(app: App, options: WorkerOptions) -> None:
     async with app.open_async():
-        reaper = asyncio.create_task(_reaper(app, options), name="rostersync-reaper")
+        app.perform_import_paths()
+        worker = Worker(
+            app=app,
+            queues=[QUEUE],
+            name=options.name,
+            concurrency=options.concurrency,
+            wait=not options.burst,
+            fetch_job_polling_interval=options.poll,
+            abort_job_polling_interval=max(options.poll, 5.0),
+            update_heartbeat_interval=options.heartbeat,
+            stalled_worker_timeout=options.stalled_after,
+            delete_jobs="successful",
+        )
+        helpers = [
+            asyncio.create_task(_reaper(app, worker, options), name="rostersync-reaper"),
+            asyncio.create_task(_keep_alive(app, worker, options), name="rostersync-heartbeat"),
+        ]
         try:
-            await app.run_worker_async(
-                queues=[QUEUE],
-                name=options.name,
-                concurrency=options.concurrency,
-                wait=not options.burst,
-                fetch_job_polling_interval=options.poll,
-                abort_job_polling_interval=max(options.poll, 5.0),
-                update_heartbeat_interval=options.heartbeat,
-                stalled_worker_timeout=options.stalled_after,
-                delete_jobs="successful",
-            )
+            await worker.run()
         finally:
-            reaper.cancel()
+            for task in helpers:
+                task.cancel()
 
 
 def run_worker(settings: Settings, options: WorkerOptions | None = None, *,

@@ -55,10 +55,11 @@ class ScriptedSync:
             step = queue.pop(0) if queue else "applied"
         if isinstance(step, BaseException):
             raise step
+        stored = "applied" if step == "incomplete" else step  # incomplete: applied, some collections failed
         with begin_write(self.engine) as db:
             run_id = create_run(db=db, connection_id=connection_id, mode=mode, dry_run=False,
                                 base_run_id=None, now=self.clock())
-            update_run(db=db, run_id=run_id, state=step, finished_at=self.clock())
+            update_run(db=db, run_id=run_id, state=stored, finished_at=self.clock())
         return SyncReport(state=step, run_id=run_id, message="held: 40% deleted" if step == "held" else None)
 
     def count(self, connection_id: int) -> int:
@@ -167,6 +168,16 @@ def test_transient_failures_are_retried_with_backoff_inside_the_window(world):
     _tick(world)
     assert world.sync.count(flaky) == 3
     assert _row(world, flaky).last_outcome == "synced"
+
+
+def test_a_run_whose_collections_partly_failed_is_tried_again_tonight(world):
+    patchy = world.ids[0]
+    world.sync.script[patchy] = ["incomplete"]
+    _tick(world)
+    assert _row(world, patchy).last_outcome == "retrying"
+    world.clock.advance(minutes=10)
+    _tick(world)
+    assert world.sync.count(patchy) == 2 and _row(world, patchy).last_outcome == "synced"
 
 
 def test_transient_failures_give_up_for_the_night_and_the_next_night_tries_again(world):

@@ -40,7 +40,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # A worker process with test-sized timings: heartbeats every 0.5 s, presumed dead
 # after 3 s, a scheduler tick every second, retries after 0.5 s, and refused
-# credentials tried twice before the connection goes to Error.
+# credentials tried twice before the connection goes to Error. argv: name, concurrency.
 WORKER = """
 import sys
 from rostersync.jobs.services import build_job_services
@@ -52,8 +52,8 @@ from rostersync.settings import Settings
 configure_logging("INFO")
 settings = Settings()
 retry = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=1.0, terminal_attempts=2)
-options = WorkerOptions(name=sys.argv[1], heartbeat=0.5, stalled_after=3.0, reap_every=0.5, poll=0.2,
-                        tick_seconds=1)
+options = WorkerOptions(name=sys.argv[1], concurrency=int(sys.argv[2]), heartbeat=0.5, stalled_after=3.0,
+                        reap_every=0.5, poll=0.2, tick_seconds=1)
 run_worker(settings, options, services=build_job_services(settings, retry=retry))
 """
 
@@ -94,11 +94,11 @@ class Night:
         set_schedule(self.engine, name, window=window)  # "tonight" is now
         return conn, box
 
-    def start_worker(self, name: str) -> subprocess.Popen:
+    def start_worker(self, name: str, concurrency: int = 1) -> subprocess.Popen:
         env = {**os.environ, "ROSTERSYNC_DATABASE_URL": self.url, "ROSTERSYNC_SECRET_KEY": self.key,
                "PYTHONPATH": str(ROOT)}
         log = open(self.tmp / f"{name}.log", "wb")
-        proc = subprocess.Popen([sys.executable, "-c", WORKER, name], env=env, stdout=log, stderr=log, cwd=ROOT)
+        proc = subprocess.Popen([sys.executable, "-c", WORKER, name, str(concurrency)], env=env, stdout=log, stderr=log, cwd=ROOT)
         self.workers[name] = proc
         return proc
 
@@ -169,7 +169,7 @@ def test_two_workers_sync_every_due_district_exactly_once(night):
     bad, _ = night.add_district("bad-credentials", seed=103, secret="not-the-secret")
 
     night.start_worker("worker-a")
-    night.start_worker("worker-b")
+    night.start_worker("worker-b", concurrency=3)  # three syncs at once in threads
     night.wait_for("every due district to sync", lambda: all(
         (night.outcome(d.id) or None) and night.outcome(d.id).last_outcome == "synced" for d in districts))
     night.wait_for("the bad credentials to end in Error",
@@ -226,3 +226,16 @@ def test_a_worker_killed_mid_sync_leaves_its_job_to_another_worker(night):
     with night.engine.connect() as db:  # nothing left staged by the dead run
         for table in STAGED_TABLES.values():
             assert db.execute(select(func.count()).select_from(table)).scalar_one() == 0
+
+
+def test_a_worker_told_to_stop_finishes_its_sync_and_is_not_taken_for_dead(night):
+    conn, box = night.add_district("long", seed=8, faults={"delay": 0.5})
+    leaving = night.start_worker("leaving")
+    night.start_worker("watcher")  # would requeue the sync if the leaving worker looked dead
+    night.wait_for("the sync to be under way", lambda: night.runs(conn.id) == [("full", "running")], timeout=30)
+    leaving.send_signal(signal.SIGTERM)  # graceful: the sync goes on for longer than stalled_after (3 s)
+    night.wait_for("the sync to finish", lambda: night.outcome(conn.id) is not None
+                   and night.outcome(conn.id).last_outcome == "synced")
+    assert leaving.wait(15) == 0
+    assert night.runs(conn.id) == [("full", "applied")]
+    assert "requeued job" not in night.log("watcher") + night.log("leaving")

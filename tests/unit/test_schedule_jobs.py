@@ -81,6 +81,12 @@ def test_sync_engine_results_become_scheduler_reports():
     assert held.state == "held" and "40 of 100 users" in held.message
     failed = report_from_result(_result("failed", errors=[Issue("terminal", "forbidden", fix="share data")]))
     assert (failed.state, failed.terminal, failed.fix) == ("failed", True, "share data")
+    patchy = report_from_result(_result(
+        "applied", collections={"orgs": {"state": "complete"}, "students": {"state": "failed"}},
+        warnings=[Issue("collection_failed", "students could not be read", fix="Run the sync again later.")]))
+    assert patchy.state == "incomplete" and not patchy.terminal
+    assert patchy.message == "1 of 2 collections could not be read (students); the rest was applied"
+    assert patchy.fix == "Run the sync again later."
 
 
 def _row(**overrides) -> ScheduleRow:
