@@ -79,7 +79,10 @@ def guarded_reader_factory(settings: Settings):
 
 def _queued_runs(settings: Settings):
     from ..jobs import build_job_app, enqueue_run
+    from ..jobs.pg import conninfo_from_url, ensure_job_schema
 
+    # The queue's tables may not exist yet when no worker has started.
+    ensure_job_schema(conninfo_from_url(settings.database_url))
     app = build_job_app(settings, tick_seconds=None)
     app.open()
 

@@ -229,13 +229,15 @@ def test_a_worker_killed_mid_sync_leaves_its_job_to_another_worker(night):
 
 
 def test_a_worker_told_to_stop_finishes_its_sync_and_is_not_taken_for_dead(night):
-    conn, box = night.add_district("long", seed=8, faults={"delay": 0.5})
+    conn, box = night.add_district("long", seed=8, faults={"delay": 0.8})
     leaving = night.start_worker("leaving")
-    night.start_worker("watcher")  # would requeue the sync if the leaving worker looked dead
     night.wait_for("the sync to be under way", lambda: night.runs(conn.id) == [("full", "running")], timeout=30)
+    night.start_worker("watcher")  # would requeue the sync if the leaving worker looked dead
+    night.wait_for("the watcher to start", lambda: "Starting worker" in night.log("watcher"))
     leaving.send_signal(signal.SIGTERM)  # graceful: the sync goes on for longer than stalled_after (3 s)
     night.wait_for("the sync to finish", lambda: night.outcome(conn.id) is not None
                    and night.outcome(conn.id).last_outcome == "synced")
     assert leaving.wait(15) == 0
     assert night.runs(conn.id) == [("full", "applied")]
-    assert "requeued job" not in night.log("watcher") + night.log("leaving")
+    assert ": synced (run" in night.log("leaving")
+    assert "requeued job" not in night.log("watcher")
