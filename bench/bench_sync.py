@@ -230,8 +230,10 @@ def delta_read_alone(services, creds: dict) -> dict:
 
 
 def in_child(task: dict) -> dict:
-    """Run one measurement in a fresh interpreter, so its memory is its own."""
-    out = subprocess.run([sys.executable, __file__, "--child", json.dumps(task)], cwd=ROOT, capture_output=True,
+    """Run one measurement in a fresh interpreter, so its memory is its own.
+
+    The task (with the sandbox's credentials) goes over stdin, never on a command line."""
+    out = subprocess.run([sys.executable, __file__, "--child"], cwd=ROOT, capture_output=True, input=json.dumps(task),
                          text=True, env={**os.environ, "ROSTERSYNC_LOG_LEVEL": "ERROR"})
     if out.returncode != 0:
         raise RuntimeError(f"{task['task']} failed:\n{out.stderr[-3000:]}")
@@ -382,11 +384,11 @@ def main() -> None:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-delta", action="store_true")
     parser.add_argument("--profile", metavar="DIR", help="keep a cProfile of each SQLite full sync in DIR")
-    parser.add_argument("--child", help=argparse.SUPPRESS)
+    parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
 
     if args.child:
-        task = json.loads(args.child)
+        task = json.loads(sys.stdin.read())
         result = child_read(task) if task["task"] == "read" else child_sync(task)
         print(json.dumps(result))
         return
