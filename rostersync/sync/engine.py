@@ -62,7 +62,7 @@ from ..store.tables import OP_ABSENT, OP_CREATE, OP_DELETE, OP_NONE, OP_SAME, OP
 from ..store.types import UTC
 from ..vault import Vault
 from .errors import ConnectionPaused, RunNotHeld, StoreMoved
-from .fetch import COMPLETE, EMPTY, CollectionRead, IssueLog, Progress, read_collection
+from .fetch import COMPLETE, EMPTY, FAILED, CollectionRead, IssueLog, Progress, read_collection
 from .guard import Thresholds, hold_reasons
 from .reader import ReaderFactory
 from .result import KIND_LABELS, Issue, KindCounts, RunResult
@@ -200,6 +200,13 @@ class SyncEngine:
             self._fetch(conn, run_id, mode, checkpoints, issues, reads, progress)
         except Terminal as exc:
             self._fail(run_id, Issue("terminal", exc.message, fix=exc.fix), reads)
+            return
+        if reads and all(r.state == FAILED for r in reads.values()):
+            # Nothing could be read (provider down, network gone): a failure, not an empty success.
+            first = next(r.error for r in reads.values())
+            self._fail(run_id, Issue("unreachable", "no collection could be read"
+                                     + (f": {first.message}" if first else ""),
+                                     fix=first.fix if first else None), reads)
             return
         held = self._diff(conn, run_id, mode, checkpoints, issues, reads)
         if dry_run:

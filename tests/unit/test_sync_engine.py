@@ -98,3 +98,17 @@ def test_a_second_sync_in_another_thread_fails_fast(setup):
         release.set()
         first.join(10)
     assert outcome[0].state == "applied"
+
+
+def test_a_provider_that_answers_nothing_fails_the_run_instead_of_applying_nothing(setup):
+    from rostersync.source.errors import ProviderUnavailable
+
+    reader = setup[2]
+    for name in list(reader.collections):
+        reader.fail(name, ProviderUnavailable("the provider answered 503", fix="Try again later."))
+    result = make(setup).run("district")
+    assert result.state == "failed"
+    assert result.errors and "no collection could be read" in result.errors[0].message
+    assert "503" in result.errors[0].message and result.errors[0].fix == "Try again later."
+    reader.heal()
+    assert make(setup).run("district").state == "applied"  # and the next run still works
