@@ -181,15 +181,10 @@ def fmt_time(value: datetime.datetime | None) -> str:
 
 
 def fmt_duration(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    if seconds < 60:
-        return f"{seconds:.1f} s"
-    minutes, secs = divmod(int(round(seconds)), 60)
-    if minutes < 60:
-        return f"{minutes} min {secs:02d} s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours} h {minutes:02d} min"
+    """``3.2 s``, ``1 min 05 s``; ``-`` when unknown (the dashboard's wording)."""
+    from ..web.formatting import duration
+
+    return duration(seconds) if seconds is not None else "-"
 
 
 def iso(value: datetime.datetime | None) -> str | None:
