@@ -37,6 +37,15 @@ def unknown_record(resource: Resource, sourced_id: str) -> ProviderError:
     )
 
 
+# Relations that go through records of another kind: the subject id selects
+# ``via`` records by ``via_field``; their ``out_field`` names the records listed.
+_VIA: dict[str, tuple[Kind, str, str, Kind]] = {
+    "enrolled_users": (Kind.ENROLLMENT, "class", "user", Kind.USER),  # limited to the target's role
+    "user_classes": (Kind.ENROLLMENT, "user", "class", Kind.CLASS),
+    "school_terms": (Kind.CLASS, "school", "terms", Kind.ACADEMIC_SESSION),
+}
+
+
 def _positions_of(ids: Iterable[str], index: Mapping[str, int]) -> list[int]:
     return sorted({index[i] for i in ids if i in index})
 
@@ -76,30 +85,15 @@ def _related(relation: str, target: Resource, subject: str, version: Version, so
         return idx.by_ref(target.kind, version, path, records).get(subject, ())
     if relation == "org":
         return idx.by_ref(Kind.USER, version, org_field(version), records).get(subject, ())
-    if relation == "enrolled_users":
-        enrollments = source.records(Kind.ENROLLMENT, version)
-        role = target.select[1] if target.select else None
-        user_ids = [
-            user
-            for p in idx.by_ref(Kind.ENROLLMENT, version, "class", enrollments).get(subject, ())
-            if role is None or role in set(ref_ids(enrollments[p], "role"))
-            for user in ref_ids(enrollments[p], "user")
+    if relation in _VIA:
+        via_kind, via_field, out_field, out_kind = _VIA[relation]
+        via = source.records(via_kind, version)
+        role = target.select[1] if relation == "enrolled_users" and target.select else None
+        ids = [
+            out
+            for p in idx.by_ref(via_kind, version, via_field, via).get(subject, ())
+            if role is None or role in set(ref_ids(via[p], "role"))
+            for out in ref_ids(via[p], out_field)
         ]
-        return _positions_of(user_ids, idx.by_id(Kind.USER, version, records))
-    if relation == "user_classes":
-        enrollments = source.records(Kind.ENROLLMENT, version)
-        class_ids = [
-            cls
-            for p in idx.by_ref(Kind.ENROLLMENT, version, "user", enrollments).get(subject, ())
-            for cls in ref_ids(enrollments[p], "class")
-        ]
-        return _positions_of(class_ids, idx.by_id(Kind.CLASS, version, records))
-    if relation == "school_terms":
-        classes = source.records(Kind.CLASS, version)
-        term_ids = [
-            term
-            for p in idx.by_ref(Kind.CLASS, version, "school", classes).get(subject, ())
-            for term in ref_ids(classes[p], "terms")
-        ]
-        return _positions_of(term_ids, idx.by_id(Kind.ACADEMIC_SESSION, version, records))
+        return _positions_of(ids, idx.by_id(out_kind, version, records))
     raise ProviderError(imsx.UNKNOWN_OBJECT, f"The relation {relation!r} is not served.")
