@@ -37,6 +37,7 @@ import orjson
 from ..errors import Transient
 from ..log import register_secret
 from ..oneroster.filter import since_filter
+from ..oneroster.kinds import Kind, Version
 from ..oneroster.records import Record, RecordError, parse_record
 from ..oneroster.resources import RESOURCES, Resource
 from .auth import OAuth1Signer, OAuth2ClientCredentials
@@ -187,6 +188,11 @@ class OneRosterClient:
         it a delta read (``dateLastModified>'...Z'``). A malformed record is
         yielded as a :class:`RecordError` for the caller to report.
         """
+        return _parsed(self.read_objects(resource, since=since), _resource(resource).kind, self.version)
+
+    def read_objects(self, resource: str, *, since: str | datetime.datetime | None = None) -> Iterator[Any]:
+        """:meth:`read`, but each record as the JSON value the provider sent (not parsed, not checked:
+        see :func:`rostersync.oneroster.records.parse_record`); still exactly once per sourcedId."""
         res = _resource(resource)
         params = {"filter": since_filter(since)} if since is not None else {}
         return self._read(res, params)
@@ -241,24 +247,19 @@ class OneRosterClient:
             peak = self.profile.is_peak(now, self.spec.timezone)
         return self.profile.concurrency(peak=peak)
 
-    def _read(self, res: Resource, params: dict[str, Any]) -> Iterator[Record | RecordError]:
+    def _read(self, res: Resource, params: dict[str, Any]) -> Iterator[Any]:
         seen: set[int] = set()  # 64-bit hashes of every sourcedId yielded
-        kind, version = res.kind, self.version
         for number in range(self.profile.max_read_passes):
             state = _Pass(number)
             for page in self._pages(res, params, state):
                 fresh = 0
                 for obj in page.items:
-                    try:
-                        item: Record | RecordError = parse_record(kind, obj, version)
-                        key = hash(item.sourced_id)
-                    except RecordError as exc:  # no usable sourcedId: key on the object itself
-                        item, key = exc, hash(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
+                    key = _identity(obj)
                     if key in seen:
                         continue
                     seen.add(key)
                     fresh += 1
-                    yield item
+                    yield obj
                 state.add(len(page.items), fresh)
                 self.stats.add(pages=1, records=fresh, duplicates=len(page.items) - fresh)
             if state.settled():
@@ -399,6 +400,31 @@ def _single(body: dict[str, Any], res: Resource) -> Any:
         if isinstance(value, list) and len(value) == 1:
             return value[0]
     return None
+
+
+def _parsed(objects: Iterator[Any], kind: Kind, version: Version) -> Iterator[Record | RecordError]:
+    for obj in objects:
+        try:
+            yield parse_record(kind, obj, version)
+        except RecordError as exc:
+            yield exc
+
+
+def _identity(obj: Any) -> int:
+    """What makes a record the same record on another page: the hash of its sourcedId as
+    :func:`parse_record` reads it (text, stripped), or of the whole object when it has none."""
+    if type(obj) is dict:
+        sid = obj.get("sourcedId")
+        if type(sid) is str:
+            sid = sid.strip()
+        elif type(sid) is int or type(sid) is float:
+            sid = str(sid).strip()
+        if type(sid) is str and sid:
+            return hash(sid)
+    try:
+        return hash(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS))
+    except (TypeError, orjson.JSONEncodeError):
+        return id(obj)
 
 
 def _signature(items: list[Any]) -> tuple[Any, Any, int] | None:

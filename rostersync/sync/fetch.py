@@ -25,12 +25,13 @@ from typing import Any
 from sqlalchemy import Engine
 
 from ..errors import RostersyncError, Terminal
-from ..oneroster.kinds import Kind
-from ..oneroster.records import Record, RecordError
+from ..oneroster.kinds import Kind, Version
+from ..oneroster.records import Record, RecordError, parse_record
 from ..oneroster.resources import RESOURCES
 from ..store import staging
 from ..store.engine import begin_write, shares_one_connection
 from .reader import RosterReader
+from .fastrows import fast_values
 from .result import Issue
 from .rows import RowRefused, skipped_values, staged_values
 
@@ -174,10 +175,15 @@ def read_collection(
     newest = None
     uncollected = 0
     writer = BatchWriter(engine, kind, run_id, connection_id)
+    read_objects = getattr(reader, "read_objects", None)
+    version = getattr(reader, "version", None)
     try:
-        for item in reader.read(name, since=since):
+        if read_objects is not None and version is not None:  # plain records take the fast route
+            rows = (_object_row(obj, kind, name, version, issues) for obj in read_objects(name, since=since))
+        else:
+            rows = (_row(item, kind, name, issues) for item in reader.read(name, since=since))
+        for row in rows:
             out.records += 1
-            row = _row(item, kind, name, issues)
             if row is None:
                 continue
             if not row[2]:  # skip
@@ -221,6 +227,18 @@ def read_collection(
     if out.staged == 0:
         out.state = EMPTY
     return out
+
+
+def _object_row(obj: Any, kind: Kind, collection: str, version: Version, issues: IssueLog) -> tuple | None:
+    """The staged values of one JSON object the reader yielded; None to drop it."""
+    row = fast_values(kind, obj, collection, version)
+    if row is not None:
+        return row
+    try:
+        item: Record | RecordError = parse_record(kind, obj, version)
+    except RecordError as exc:
+        item = exc
+    return _row(item, kind, collection, issues)
 
 
 def _row(item: Any, kind: Kind, collection: str, issues: IssueLog) -> tuple | None:
