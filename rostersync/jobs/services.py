@@ -1,16 +1,16 @@
-"""Wiring the job machinery to the store, the vault and the sync engine."""
+"""Wiring the job machinery to the store, the vault and the sync engine
+(built by :func:`rostersync.services.build_services`)."""
 
 from __future__ import annotations
 
 from sqlalchemy import Engine
 
 from ..schedule import Mode, RetryPolicy
+from ..services import Services, build_services
 from ..settings import Settings
 from ..store.connections import get_connection_by_id
-from ..store.engine import create_engine_for
-from ..sync import ConnectionPaused, RunResult, SyncEngine, client_reader_factory
+from ..sync import ConnectionPaused, RunResult, SyncEngine
 from ..sync.reader import ReaderFactory
-from ..vault import Vault
 from .model import JobServices, SyncReport
 
 
@@ -63,18 +63,18 @@ def build_job_services(
     engine: Engine | None = None,
     retry: RetryPolicy | None = None,
     reader_factory: ReaderFactory | None = None,
+    shared: Services | None = None,
 ) -> JobServices:
-    """Services for a worker, a scheduler or ``rostersync serve`` (pass its ``engine`` to share it)."""
-    owned = engine is None
-    engine = engine or create_engine_for(settings.database_url)
-    sync = SyncEngine(
-        engine=engine,
-        vault=Vault.from_settings(settings),
-        reader_factory=reader_factory or client_reader_factory(timeout=settings.http_timeout),
-    )
+    """Services for a worker, a scheduler or ``rostersync serve``: pass its ``engine`` to share the
+    store, or ``shared`` to share the store, the vault and the sync engine (neither is closed with these).
+
+    The store is not migrated here and the key must exist (the sync engine only reads it).
+    """
+    core = shared if shared is not None else build_services(settings, engine=engine, reader_factory=reader_factory,
+                                                            migrate=False, create_key=False)
     return JobServices(
-        engine=engine,
-        run_sync=sync_runner(sync, engine),
+        engine=core.engine,
+        run_sync=sync_runner(core.sync, core.engine),
         retry=retry or RetryPolicy(),
-        close=engine.dispose if owned else (lambda: None),
+        close=core.close if shared is None else (lambda: None),
     )

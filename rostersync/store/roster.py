@@ -128,15 +128,15 @@ def get_record(
 
 def _counts(db: Connection, kinds, include_deleted: bool, connection_id: int | None) -> dict[int, dict[Kind, int]]:
     out: dict[int, dict[Kind, int]] = {}
-    for kind in kinds:
-        table = ROSTER_TABLES[Kind(kind)]
+    for kind in map(Kind, kinds):
+        table = ROSTER_TABLES[kind]
         query = select(table.c.connection_id, func.count()).group_by(table.c.connection_id)
         if connection_id is not None:
             query = query.where(table.c.connection_id == connection_id)
         if not include_deleted:
             query = query.where(table.c.deleted_at.is_(None))
         for cid, n in db.execute(query):
-            out.setdefault(cid, {})[Kind(kind)] = n
+            out.setdefault(cid, {})[kind] = n
     return out
 
 

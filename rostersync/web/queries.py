@@ -1,8 +1,9 @@
-"""Read-only queries the dashboard needs over the store's tables.
+"""What the dashboard shows of districts, connections and runs.
 
-Only SELECTs live here; every write goes through the store's and the sync
-engine's own functions. A district's state is read from its connection, its
-runs and the scheduler's memory:
+The store reads (:mod:`rostersync.store.connections`, :mod:`~rostersync.store.runs`,
+:mod:`~rostersync.store.dashboard`, :mod:`~rostersync.store.roster`); this
+module turns what it read into the dashboard's rows. A district's state is
+read from its connection, its runs and the scheduler's memory:
 
     Awaiting credentials   no connection yet (the intake link is out)
     Syncing                a run is in progress
@@ -15,18 +16,22 @@ runs and the scheduler's memory:
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from dataclasses import dataclass, field
 
-from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from ..oneroster.kinds import Kind
 from ..errors import RostersyncError
 from ..jobs.planner import policy_for, state_for
+from ..oneroster.kinds import Kind
 from ..schedule import Policy, State, next_run_at
+from ..store import dashboard as store_dashboard
+from ..store import runs as store_runs
+from ..store.connections import StoredConnection, get_connection, list_connections
+from ..store.errors import ConnectionNotFound, RunNotFound
+from ..store.roster import count_records_by_connection
 from ..store.schedule_tables import ScheduleRow, schedule_rows
-from ..store.tables import ROSTER_TABLES, connections, sync_runs
 from .links import District, list_districts
 
 AWAITING = "Awaiting credentials"
@@ -42,28 +47,9 @@ EXPIRY_WARNING = datetime.timedelta(days=30)
 COUNTED = (Kind.ORG, Kind.USER, Kind.CLASS, Kind.ENROLLMENT)
 
 
-@dataclass
-class Run:
-    id: int
-    connection_id: int
-    mode: str
-    state: str
-    dry_run: bool
-    started_at: datetime.datetime
-    finished_at: datetime.datetime | None
-    records_read: int
-    counts: dict
-    warnings: list
-    errors: list
-    hold_reasons: list
-    unresolved: dict
-    collections: dict
-
-    @property
-    def duration(self) -> float | None:
-        if self.finished_at is None:
-            return None
-        return (self.finished_at - self.started_at).total_seconds()
+@dataclass(frozen=True)
+class Run(store_runs.StoredRun):
+    """A stored run, with the totals the dashboard shows."""
 
     def totals(self) -> dict[str, int]:
         out = {"created": 0, "updated": 0, "deleted": 0, "unchanged": 0}
@@ -78,7 +64,7 @@ class Overview:
     """One row of the dashboard."""
 
     district: District
-    connection: dict | None
+    connection: StoredConnection | None
     state: str
     last_run: Run | None = None
     next_run: datetime.datetime | None = None
@@ -93,64 +79,42 @@ class Overview:
         return self.connection is not None
 
 
-def _run(row) -> Run:
-    m = row._mapping
-    return Run(id=m["id"], connection_id=m["connection_id"], mode=m["mode"], state=m["state"],
-               dry_run=bool(m["dry_run"]), started_at=m["started_at"], finished_at=m["finished_at"],
-               records_read=m["records_read"] or 0, counts=m["counts"] or {}, warnings=m["warnings"] or [],
-               errors=m["errors"] or [], hold_reasons=m["hold_reasons"] or [],
-               unresolved=m["unresolved"] or {}, collections=m["collections"] or {})
+def _run(run: store_runs.StoredRun) -> Run:
+    return Run(**{f.name: getattr(run, f.name) for f in dataclasses.fields(run)})
 
 
-def connection_row(name: str, *, conn: Connection) -> dict | None:
-    row = conn.execute(select(connections).where(connections.c.name == name)).first()
-    return dict(row._mapping) if row else None
+def connection_row(name: str, *, conn: Connection) -> StoredConnection | None:
+    try:
+        return get_connection(db=conn, name=name)
+    except ConnectionNotFound:
+        return None
 
 
 def connection_names(*, conn: Connection) -> set[str]:
-    return {r[0] for r in conn.execute(select(connections.c.name))}
+    return {c.name for c in list_connections(db=conn)}
 
 
 def get_run(run_id: int, *, conn: Connection) -> Run | None:
-    row = conn.execute(select(sync_runs).where(sync_runs.c.id == run_id)).first()
-    return _run(row) if row else None
+    try:
+        return _run(store_runs.get_run(db=conn, run_id=run_id))
+    except RunNotFound:
+        return None
 
 
 def runs_of(connection_id: int, *, conn: Connection, limit: int = 20) -> list[Run]:
-    rows = conn.execute(select(sync_runs).where(sync_runs.c.connection_id == connection_id)
-                        .order_by(sync_runs.c.id.desc()).limit(limit))
-    return [_run(r) for r in rows]
+    return [_run(r) for r in store_runs.list_runs(db=conn, connection_id=connection_id, limit=limit)]
 
 
 def held_runs(*, conn: Connection) -> list[tuple[Run, str]]:
     """Runs waiting for review, with their connection's name, oldest first."""
-    rows = conn.execute(select(sync_runs, connections.c.name.label("connection_name"))
-                        .select_from(sync_runs.join(connections))
-                        .where(sync_runs.c.state == "held").order_by(sync_runs.c.id))
-    return [(_run(r), r.connection_name) for r in rows]
+    held = store_runs.list_runs(db=conn, states=(store_runs.HELD,), limit=None)
+    return [(_run(r), r.connection_name) for r in reversed(held)]
 
 
 def record_counts(*, conn: Connection) -> dict[int, dict[str, int]]:
     """``{connection_id: {kind: live records}}`` for the kinds the dashboard shows."""
-    out: dict[int, dict[str, int]] = {}
-    for kind in COUNTED:
-        table = ROSTER_TABLES[kind]
-        query = (select(table.c.connection_id, func.count()).where(table.c.deleted_at.is_(None))
-                 .group_by(table.c.connection_id))
-        for connection_id, n in conn.execute(query):
-            out.setdefault(connection_id, {})[kind.value] = n
-    return out
-
-
-def _latest_runs(*, conn: Connection) -> dict[int, Run]:
-    latest = (select(func.max(sync_runs.c.id)).where(sync_runs.c.dry_run.is_(False))
-              .group_by(sync_runs.c.connection_id))
-    rows = conn.execute(select(sync_runs).where(sync_runs.c.id.in_(latest)))
-    return {r.connection_id: _run(r) for r in rows}
-
-
-def _running(*, conn: Connection) -> set[int]:
-    return {r[0] for r in conn.execute(select(sync_runs.c.connection_id).where(sync_runs.c.state == "running"))}
+    counts = count_records_by_connection(db=conn, kinds=COUNTED)
+    return {cid: {kind.value: n for kind, n in per_kind.items()} for cid, per_kind in counts.items()}
 
 
 def _next_run(row: ScheduleRow, now: datetime.datetime) -> datetime.datetime | None:
@@ -173,9 +137,9 @@ def expiry_warning(expires_on: datetime.date | None, today: datetime.date) -> st
     return ""
 
 
-def _expires_on(district: District, connection: dict | None) -> datetime.date | None:
+def _expires_on(district: District, connection: StoredConnection | None) -> datetime.date | None:
     if connection:
-        text = (connection.get("settings") or {}).get("expires_on")
+        text = connection.settings.get("expires_on")
         if text:
             try:
                 return datetime.date.fromisoformat(str(text)[:10])
@@ -188,10 +152,10 @@ def overviews(districts: list[District], *, conn: Connection,
               now: datetime.datetime | None = None) -> list[Overview]:
     """The dashboard's rows for ``districts``."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
-    by_name = {r.name: dict(r._mapping) for r in conn.execute(select(connections))}
+    by_name = {c.name: c for c in list_connections(db=conn)}
     counts = record_counts(conn=conn)
-    latest = _latest_runs(conn=conn)
-    running = _running(conn=conn)
+    latest = {cid: _run(run) for cid, run in store_dashboard.latest_runs(db=conn).items()}
+    running = store_dashboard.syncing_connection_ids(db=conn)
     schedules = {row.connection_id: row for row in schedule_rows(db=conn)}
     out = []
     for district in districts:
@@ -202,7 +166,7 @@ def overviews(districts: list[District], *, conn: Connection,
         if connection is None:
             out.append(item)
             continue
-        cid = connection["id"]
+        cid = connection.id
         item.counts = counts.get(cid, {})
         item.last_run = latest.get(cid)
         schedule = schedules.get(cid)
@@ -213,7 +177,7 @@ def overviews(districts: list[District], *, conn: Connection,
             item.state = SYNCING
         elif held:
             item.state = HELD
-        elif connection["paused"]:
+        elif connection.paused:
             item.state = PAUSED
         elif in_error or (last is not None and last.state == "failed"):
             item.state = ERROR
@@ -231,8 +195,8 @@ def overviews(districts: list[District], *, conn: Connection,
                 item.error_fix = schedule.last_fix or ""
         if schedule is not None:
             item.next_run = _next_run(schedule, now)
-        elif not connection["paused"] and not held:
-            item.next_run = next_run_at(Policy(timezone=connection["timezone"] or "America/Chicago"),
+        elif not connection.paused and not held:
+            item.next_run = next_run_at(Policy(timezone=connection.timezone or "America/Chicago"),
                                         State(), now)
         out.append(item)
     return out

@@ -18,8 +18,8 @@ import time
 import uvicorn
 
 from ..errors import ConfigError
+from ..services import build_services
 from ..settings import Settings
-from ..vault import Vault
 from .netguard import GuardedTransport, NetPolicy
 from .services import WebServices, build_web_services
 
@@ -29,32 +29,34 @@ log = logging.getLogger(__name__)
 def build_server_services(settings: Settings, *, vendor_name: str = "rostersync", scheduler: bool = True,
                           tick: float = 30.0, **overrides) -> WebServices:
     """Web services whose "Sync now" really syncs (see the module docstring)."""
-    from ..store.engine import create_engine_for, migrate
-
-    engine = create_engine_for(settings.database_url)
-    migrate(engine)
-    # The key file is created on first start (the sync engine only reads it).
-    overrides.setdefault("vault", Vault.from_settings(settings, create=True))
+    # The store is migrated and the key file created on first start; syncs read through the guard.
+    core = build_services(settings, vault=overrides.pop("vault", None),
+                          reader_factory=guarded_reader_factory(settings))
     stop_runner = lambda: None  # noqa: E731
-    if scheduler:
-        from ..jobs import build_job_services, start_embedded_scheduler
+    try:
+        if scheduler:
+            from ..jobs import build_job_services, start_embedded_scheduler
 
-        job_services = build_job_services(settings, engine=engine, reader_factory=guarded_reader_factory(settings))
-        embedded = start_embedded_scheduler(settings, job_services, tick=tick)
-        run_now = embedded.run_now
-        stop_runner = embedded.stop
-    elif engine.dialect.name == "postgresql":
-        run_now, stop_runner = _queued_runs(settings)
-    else:
-        raise ConfigError("without the embedded scheduler, syncs need PostgreSQL workers",
-                          fix="Start `rostersync serve` with the scheduler (the default) on SQLite.")
-    services = build_web_services(settings, engine=engine, run_now=run_now, vendor_name=vendor_name, **overrides)
+            embedded = start_embedded_scheduler(settings, build_job_services(settings, shared=core), tick=tick)
+            run_now = embedded.run_now
+            stop_runner = embedded.stop
+        elif core.engine.dialect.name == "postgresql":
+            run_now, stop_runner = _queued_runs(settings)
+        else:
+            raise ConfigError("without the embedded scheduler, syncs need PostgreSQL workers",
+                              fix="Start `rostersync serve` with the scheduler (the default) on SQLite.")
+        services = build_web_services(settings, shared=core, run_now=run_now, vendor_name=vendor_name,
+                                      **overrides)
+    except BaseException:
+        stop_runner()
+        core.close()
+        raise
     close_web = services.close
 
     def close() -> None:
         stop_runner()
         close_web()
-        engine.dispose()
+        core.close()
 
     services.close = close
     return services

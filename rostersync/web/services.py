@@ -1,7 +1,8 @@
 """What the web app works with, built once from :class:`Settings`.
 
-:func:`build_web_services` wires the store, the vault, the network guard,
-the connection check, the sync actions and the webhook; tests build a
+:func:`build_web_services` wires the network guard, the connection check and
+the webhook to the store, the vault and the sync engine of
+:func:`rostersync.services.build_services`; tests build a
 :class:`WebServices` with fakes in place of any of them (keyword-only
 collaborators, no patching).
 """
@@ -20,6 +21,7 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from ..services import Services, build_services
 from ..settings import Settings
 from ..source.connection import ConnectionSpec
 from ..store import connections as store_connections
@@ -100,13 +102,6 @@ def default_check(policy: NetPolicy) -> CheckFn:
     return check
 
 
-def default_run_actions(engine: Engine, vault: Vault) -> RunActions:
-    """The sync engine, for Approve and Discard (they read nothing from the provider)."""
-    from ..sync import SyncEngine, client_reader_factory
-
-    return SyncEngine(engine=engine, vault=vault, reader_factory=client_reader_factory())
-
-
 @dataclass(kw_only=True)
 class WebServices:
     """Everything the routes use. Build with :func:`build_web_services` or directly in tests."""
@@ -142,28 +137,27 @@ def _background_pool() -> tuple[Callable[[Callable[[], Any]], Any], Callable[[],
 
 
 def build_web_services(settings: Settings, *, engine: Engine | None = None, run_now: RunNow | None = None,
-                       migrate: bool = False, **overrides) -> WebServices:
-    """The web services for ``settings``; ``overrides`` replace any field (tests, the CLI)."""
-    from ..store.engine import create_engine_for, migrate as migrate_store
+                       migrate: bool = False, shared: Services | None = None, **overrides) -> WebServices:
+    """The web services for ``settings``; ``overrides`` replace any field (tests, the CLI).
 
-    owns_engine = engine is None
-    engine = engine or create_engine_for(settings.database_url)
-    if migrate:
-        migrate_store(engine)
-    vault = overrides.pop("vault", None) or Vault.from_settings(settings, create=True)
+    Pass ``engine`` to share a store, or ``shared`` to share the store, the vault and the sync engine
+    (``rostersync serve``); neither is closed with these services.
+    """
+    core = shared if shared is not None else build_services(settings, engine=engine,
+                                                            vault=overrides.pop("vault", None), migrate=migrate)
     policy = overrides.pop("policy", None) or NetPolicy.from_settings(settings)
     background, stop_background = _background_pool()
 
     def close() -> None:
         stop_background()
-        if owns_engine:
-            engine.dispose()
+        if shared is None:
+            core.close()
 
     values: dict[str, Any] = dict(
-        settings=settings, engine=engine, vault=vault, policy=policy, check=default_check(policy),
-        connections=ConnectionWriter(vault), runs=default_run_actions(engine, vault),
-        run_now=run_now or _unavailable_run_now, webhook=WebhookSender(engine=engine, vault=vault, policy=policy),
-        background=background, close=close,
+        settings=settings, engine=core.engine, vault=core.vault, policy=policy, check=default_check(policy),
+        connections=ConnectionWriter(core.vault), runs=core.sync, run_now=run_now or _unavailable_run_now,
+        webhook=WebhookSender(engine=core.engine, vault=core.vault, policy=policy), background=background,
+        close=close,
     )
     values.update(overrides)
     return WebServices(**values)

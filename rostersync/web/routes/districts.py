@@ -10,6 +10,7 @@ from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
 from ...store import connections as store_connections
+from ...store.connections import StoredConnection
 from ...store.engine import begin_write
 from .. import links, queries
 from ..activity import audit, audit_entries
@@ -72,7 +73,7 @@ def district_page(request: Request, district_id: int, msg: str = "", user=UserDe
         district = _district_or_404(conn, district_id)
         overview = queries.overviews([district], conn=conn)[0]
         link_rows = links.links_of(district.id, conn=conn)
-        runs = queries.runs_of(overview.connection["id"], conn=conn) if overview.connection else []
+        runs = queries.runs_of(overview.connection.id, conn=conn) if overview.connection else []
         history = audit_entries(conn=conn, district_id=district.id, limit=20)
     return render(request, "district.html", {
         "d": overview, "district": district, "links": link_rows, "runs": runs, "history": history,
@@ -81,19 +82,19 @@ def district_page(request: Request, district_id: int, msg: str = "", user=UserDe
     }, user=user)
 
 
-def _settings_view(connection: dict | None) -> list[tuple[str, str]]:
+def _settings_view(connection: StoredConnection | None) -> list[tuple[str, str]]:
     """The connection's non-secret settings, labelled as the district knows them."""
     if not connection:
         return []
-    s = connection.get("settings") or {}
+    s = connection.settings
     labels = (("client_id", "Client ID"), ("token_url", "Token URL"), ("base_url", "Base URL"),
               ("consumer_key", "Consumer Key"), ("oneroster_url", "OneRoster URL"),
               ("signature_method", "Signature method"), ("expires_on", "Token Expiration Date"))
     rows = [(label, str(s[key])) for key, label in labels if s.get(key)]
     secret_label = "Consumer Secret" if s.get("auth") == "oauth1" else "Client Secret"
     rows.append((secret_label, "stored encrypted (never shown)"))
-    rows += [("OneRoster version", connection.get("version") or ""), ("Profile", connection.get("profile") or ""),
-             ("Time zone", connection.get("timezone") or "")]
+    rows += [("OneRoster version", connection.version or ""), ("Profile", connection.profile or ""),
+             ("Time zone", connection.timezone or "")]
     return rows
 
 
@@ -137,10 +138,10 @@ def sync_now(request: Request, district_id: int, mode: str = Form("delta"), user
     with begin_write(svc.engine) as conn:
         district = _district_or_404(conn, district_id)
         row = _connection_or_409(conn, district)
-        if any(name == row["name"] for _, name in queries.held_runs(conn=conn)):
+        if any(name == row.name for _, name in queries.held_runs(conn=conn)):
             return RedirectResponse(f"/districts/{district_id}?msg=sync-held", status_code=303)
         audit(user.username, f"started {mode} sync", conn=conn, district_id=district.id)
-    started = svc.run_now(row["id"], mode)
+    started = svc.run_now(row.id, mode)
     return RedirectResponse(f"/districts/{district_id}?msg={'sync-started' if started else 'sync-busy'}",
                             status_code=303)
 

@@ -17,7 +17,7 @@ def _context(conn, district_id: int):
     connection = queries.connection_row(district.connection_name, conn=conn)
     if connection is None:
         raise not_found("roster (the district has not sent its credentials yet)")
-    return district, connection["id"]
+    return district, connection.id
 
 
 @router.get("/districts/{district_id}/roster")
