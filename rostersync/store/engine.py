@@ -34,6 +34,15 @@ from .errors import StoreError
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 SQLITE_BUSY_TIMEOUT_MS = 60_000
+SQLITE_PRAGMAS = (  # on every SQLite connection (the staging writer process's too)
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA foreign_keys=ON",
+    f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}",
+    "PRAGMA synchronous=NORMAL",
+    # Deleted rows are zeroed where that costs no extra I/O (Debian's SQLite zeroes
+    # every deleted byte by default, which doubles the cost of emptying staged tables).
+    "PRAGMA secure_delete=FAST",
+)
 _IMMEDIATE = "rostersync_immediate"
 _NO_FOREIGN_KEYS = "rostersync_no_foreign_keys"
 
@@ -94,13 +103,8 @@ def _setup_sqlite(engine: Engine) -> None:
         dbapi_conn.isolation_level = None
         cursor = dbapi_conn.cursor()
         try:
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            # Deleted rows are zeroed where that costs no extra I/O (Debian's SQLite zeroes
-            # every deleted byte by default, which doubles the cost of emptying staged tables).
-            cursor.execute("PRAGMA secure_delete=FAST")
+            for pragma in SQLITE_PRAGMAS:
+                cursor.execute(pragma)
         finally:
             cursor.close()
 

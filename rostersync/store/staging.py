@@ -140,6 +140,15 @@ def stage_values(
     db.exec_driver_sql(prepared.sql, params)
 
 
+def sqlite_stage_sql(dialect, kind: Kind) -> str:
+    """The SQLite statement :func:`stage_values` runs once per row, for a writer that binds
+    its own parameters (qmark: ``run_id``, the row's values with ``date_last_modified`` as
+    SQLite text, ``connection_id``)."""
+    prepared = _prepared(dialect, kind)
+    assert dialect.name == "sqlite" and prepared.names is None and prepared.time is not None
+    return prepared.sql
+
+
 def diff_op(staged, stored):
     """SQL: the op of a staged row given the stored row of the same sourcedId (NULLs when there is none).
 
@@ -393,12 +402,15 @@ def clear_run(*, db: Connection, run_id: int) -> None:
 
 def purge_stale(*, db: Connection, connection_id: int) -> int:
     """Delete staged rows of the connection's runs that are no longer running or held."""
-    stale = select(sync_runs.c.id).where(
-        sync_runs.c.connection_id == connection_id, sync_runs.c.state.not_in(("running", "held"))
-    )
+    stale = [run_id for (run_id,) in db.execute(
+        select(sync_runs.c.id).where(
+            sync_runs.c.connection_id == connection_id, sync_runs.c.state.not_in(("running", "held")))
+    )]
     total = 0
-    for table in STAGED_TABLES.values():
-        total += db.execute(delete(table).where(table.c.run_id.in_(stale))).rowcount or 0
+    for start in range(0, len(stale), 500):  # each a lookup on the staged tables' (run_id, sourced_id) key
+        ids = stale[start:start + 500]
+        for table in STAGED_TABLES.values():
+            total += db.execute(delete(table).where(table.c.run_id.in_(ids))).rowcount or 0
     return total
 
 

@@ -48,6 +48,7 @@ from ..oneroster.kinds import SYNC_ORDER, Kind
 from ..oneroster.resources import SYNC_RESOURCES
 from ..store import runs as store_runs
 from ..store import staging
+from ..store import stagewriter
 from ..store.apply import apply_staged
 from ..store.checkpoints import get_checkpoints, set_checkpoints
 from ..store.connections import (
@@ -114,6 +115,7 @@ class SyncEngine:
         overlap: datetime.timedelta = DEFAULT_OVERLAP,
         batch_size: int = 2_000,
         max_warnings: int = 200,
+        staging_process: bool = True,
     ) -> None:
         self.engine = engine
         self.vault = vault
@@ -122,6 +124,8 @@ class SyncEngine:
         self.overlap = overlap
         self.batch_size = batch_size
         self.max_warnings = max_warnings
+        # stage from a child process when the store is a SQLite file (rostersync.store.stagewriter)
+        self.staging_process = staging_process and stagewriter.usable(engine)
 
     # -- public API ------------------------------------------------------------
 
@@ -223,13 +227,18 @@ class SyncEngine:
                issues: IssueLog, reads: dict[str, CollectionRead], progress: Progress | None) -> None:
         """Read and stage every collection of the plan into ``reads``; Terminal errors propagate."""
         reader = self._reader(conn)
+        process = None
         try:
+            if self.staging_process:
+                process = stagewriter.StagingProcess(self.engine)
             for name, since in self._plan(mode, checkpoints):
                 reads[name] = read_collection(
                     engine=self.engine, reader=reader, run_id=run_id, connection_id=conn.id, name=name, since=since,
-                    issues=issues, batch_size=self.batch_size, progress=progress,
+                    issues=issues, batch_size=self.batch_size, progress=progress, process=process,
                 )
         finally:
+            if process is not None:
+                process.close()
             close = getattr(reader, "close", None)
             if callable(close):
                 close()

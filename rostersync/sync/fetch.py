@@ -15,7 +15,6 @@ A ``Terminal`` error propagates: the engine fails the whole run.
 from __future__ import annotations
 
 import datetime
-import gc
 import queue
 import threading
 from collections.abc import Callable
@@ -30,6 +29,7 @@ from ..oneroster.records import Record, RecordError, parse_record
 from ..oneroster.resources import RESOURCES
 from ..store import staging
 from ..store.engine import begin_write, shares_one_connection
+from ..store.stagewriter import StagingFailed, StagingProcess
 from .reader import RosterReader
 from .fastrows import fast_values
 from .result import Issue
@@ -38,9 +38,6 @@ from .rows import RowRefused, skipped_values, staged_values
 Progress = Callable[[str, int, "int | None"], None]  # (collection, records so far, total if known)
 
 COMPLETE, EMPTY, FAILED = "complete", "empty", "failed"
-# While a sync runs, automatic collections are rare (see rostersync.sync.engine); the HTTP client
-# leaves reference cycles behind that each hold a page's body, so collect them every so often.
-COLLECT_EVERY = 20_000  # records
 
 
 class IssueLog:
@@ -103,16 +100,19 @@ class CollectionRead:
 
 
 class BatchWriter:
-    """Stages batches on a background thread, so reading the provider and writing the
-    database overlap; at most ``depth`` batches wait, so memory stays bounded."""
+    """Stages batches while the next batch is read, so reading the provider and writing the
+    database overlap: on a background thread, or through the run's :class:`StagingProcess`
+    when it has one (a SQLite file store). At most ``depth`` batches wait, so memory stays bounded."""
 
-    def __init__(self, engine: Engine, kind: Kind, run_id: int, connection_id: int, *, depth: int = 2) -> None:
+    def __init__(self, engine: Engine, kind: Kind, run_id: int, connection_id: int, *, depth: int = 2,
+                 process: StagingProcess | None = None) -> None:
         self._engine, self._kind, self._run_id, self._connection_id = engine, kind, run_id, connection_id
+        self._process = process
         self._queue: queue.Queue[list[tuple] | None] = queue.Queue(maxsize=depth)
         self._error: BaseException | None = None
         self._stop = False
         self._thread: threading.Thread | None = None
-        if not shares_one_connection(engine):  # else write on the caller's thread
+        if process is None and not shares_one_connection(engine):  # else write on the caller's thread
             self._thread = threading.Thread(target=self._work, name=f"stage-{kind.value}", daemon=True)
             self._thread.start()
 
@@ -131,22 +131,31 @@ class BatchWriter:
                 self._error = exc
 
     def put(self, rows: list[tuple]) -> None:
-        if self._thread is None:
+        if self._process is not None:
+            self._process.stage(self._kind, self._run_id, self._connection_id, rows)
+        elif self._thread is None:
             self._write(rows)
-            return
-        self._raise()
-        self._queue.put(rows)
+        else:
+            self._raise()
+            self._queue.put(rows)
 
     def close(self) -> None:
         """Wait until every batch is written; raises what the writer raised."""
+        if self._process is not None:
+            self._process.flush()
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join()
         self._raise()
 
     def abort(self) -> None:
-        """Stop writing (queued batches are dropped) and wait for the thread."""
+        """Stop writing (queued batches are dropped) and wait until nothing more can be written."""
         self._stop = True
+        if self._process is not None:
+            try:
+                self._process.flush()
+            except StagingFailed:
+                pass
         if self._thread is not None and self._thread.is_alive():
             self._queue.put(None)
             self._thread.join()
@@ -167,14 +176,16 @@ def read_collection(
     issues: IssueLog,
     batch_size: int = 2_000,
     progress: Progress | None = None,
+    process: StagingProcess | None = None,
 ) -> CollectionRead:
-    """Read and stage one collection (see the module docstring); Terminal errors propagate."""
+    """Read and stage one collection (see the module docstring); Terminal errors propagate, and so
+    does :class:`StagingFailed` (the store, not the provider, failed). ``process`` stages the
+    batches from a child process (:mod:`rostersync.store.stagewriter`)."""
     kind = RESOURCES[name].kind
     out = CollectionRead(name, kind, since)
     batch: list[tuple] = []
     newest = None
-    uncollected = 0
-    writer = BatchWriter(engine, kind, run_id, connection_id)
+    writer = BatchWriter(engine, kind, run_id, connection_id, process=process)
     read_objects = getattr(reader, "read_objects", None)
     version = getattr(reader, "version", None)
     try:
@@ -194,11 +205,7 @@ def read_collection(
             batch.append(row)
             if len(batch) >= batch_size:
                 writer.put(batch)
-                uncollected += len(batch)
                 batch = []
-                if uncollected >= COLLECT_EVERY and gc.isenabled():
-                    gc.collect()
-                    uncollected = 0
                 if progress is not None:
                     progress(name, out.records, None)
         if batch:
@@ -207,7 +214,7 @@ def read_collection(
         out.newest = newest
     except RostersyncError as exc:
         writer.abort()
-        if isinstance(exc, Terminal):
+        if isinstance(exc, (Terminal, StagingFailed)):
             raise
         with begin_write(engine) as db:
             staging.drop_collection(db=db, kind=kind, run_id=run_id, collection=name)

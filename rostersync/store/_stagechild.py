@@ -1,0 +1,94 @@
+"""The staging writer process (see :mod:`rostersync.store.stagewriter`); run by path, stdlib only.
+
+It reads frames from stdin (a 4-byte big-endian length, then a pickle) and
+answers each on stdout the same way:
+
+* ``("open", database_path, pragmas)`` -> ``("ok",)``: connect to the SQLite file;
+* ``("sql", key, sql)`` -> nothing: remember an INSERT statement (qmark parameters:
+  run_id, the row's values, connection_id);
+* ``("rows", key, run_id, connection_id, rows)`` -> ``("ok", count)`` or
+  ``("error", type name, message)``: stage one batch in its own transaction
+  (``rows[i][5]``, date_last_modified, is an aware UTC datetime or None);
+* end of input: roll back whatever is unfinished and exit.
+
+The parent is trusted (it started this process and owns both pipes), so pickle
+is the framing. Nothing here logs: errors go back to the parent, which decides.
+"""
+
+import datetime
+import pickle
+import sqlite3
+import struct
+import sys
+
+_HEADER = struct.Struct(">I")
+_TIME = 5  # position of date_last_modified in a row
+_UTC = datetime.timezone.utc
+
+
+def _read(stream):
+    header = stream.read(_HEADER.size)
+    if len(header) < _HEADER.size:
+        return None
+    size = _HEADER.unpack(header)[0]
+    body = stream.read(size)
+    if len(body) < size:
+        return None
+    return pickle.loads(body)
+
+
+def _write(stream, message) -> None:
+    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_HEADER.pack(len(body)) + body)
+    stream.flush()
+
+
+def _sqlite_time(value):
+    # the text SQLAlchemy's SQLite DATETIME stores: UTC, always 6 fraction digits
+    if value is None:
+        return None
+    if value.tzinfo is not _UTC:
+        value = value.astimezone(_UTC)
+    return value.isoformat(" ", "microseconds")[:26]
+
+
+def main() -> int:
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    db = None
+    statements = {}
+    while True:
+        message = _read(stdin)
+        if message is None:
+            if db is not None:
+                db.close()  # an unfinished transaction is rolled back
+            return 0
+        op = message[0]
+        try:
+            if op == "open":
+                db = sqlite3.connect(message[1], isolation_level=None, check_same_thread=False)
+                for pragma in message[2]:
+                    db.execute(pragma)
+                _write(stdout, ("ok",))
+            elif op == "sql":
+                statements[message[1]] = message[2]
+            elif op == "rows":
+                _, key, run_id, connection_id, rows = message
+                time = _sqlite_time
+                params = [(run_id, *row[:_TIME], time(row[_TIME]), *row[_TIME + 1:], connection_id)
+                          for row in rows]
+                db.execute("BEGIN IMMEDIATE")
+                try:
+                    db.executemany(statements[key], params)
+                except BaseException:
+                    db.execute("ROLLBACK")
+                    raise
+                db.execute("COMMIT")
+                _write(stdout, ("ok", len(rows)))
+            else:
+                _write(stdout, ("error", "ValueError", f"unknown message {op!r}"))
+        except Exception as exc:  # reported to the parent, which raises it
+            _write(stdout, ("error", type(exc).__name__, str(exc)))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
