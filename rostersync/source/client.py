@@ -300,6 +300,11 @@ class OneRosterClient:
                         f"{where(url)} returned the same page again at offset {offset}: it seems to ignore offset",
                         fix="Report to the vendor that offset paging does not work.")
                 previous = signature
+                if nxt is not None and pager.cursor is None:  # ask for what follows before the caller reads this page
+                    for ahead in (nxt, *pager.ahead(nxt, limit - 1)):
+                        if ahead not in pending:
+                            pending[ahead] = self._submit(
+                                url, {**params, "limit": pager.limit, "offset": ahead}, abandoned)
                 yield page
                 if nxt is None:
                     return

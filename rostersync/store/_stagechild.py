@@ -7,9 +7,14 @@ answers each on stdout the same way:
 * ``("sql", key, sql)`` -> nothing: remember an INSERT statement (qmark parameters:
   run_id, the row's values, connection_id);
 * ``("rows", key, run_id, connection_id, rows)`` -> ``("ok", count)`` or
-  ``("error", type name, message)``: stage one batch in its own transaction
-  (``rows[i][5]``, date_last_modified, is an aware UTC datetime or None);
-* end of input: roll back whatever is unfinished and exit.
+  ``("error", type name, message)``: stage one batch (``rows[i][5]``,
+  date_last_modified, is an aware datetime or None). Batches share a write
+  transaction, committed once it holds ``COMMIT_ROWS`` rows or is
+  ``COMMIT_SECONDS`` old: committing every batch would rewrite the same index
+  pages into the WAL again and again. A batch that fails rolls back the open
+  transaction (the run fails anyway);
+* ``("flush",)`` -> ``("ok",)`` or an error: commit what is open;
+* end of input: roll back whatever is uncommitted and exit.
 
 The parent is trusted (it started this process and owns both pipes), so pickle
 is the framing. Nothing here logs: errors go back to the parent, which decides.
@@ -20,10 +25,13 @@ import pickle
 import sqlite3
 import struct
 import sys
+from time import monotonic
 
 _HEADER = struct.Struct(">I")
 _TIME = 5  # position of date_last_modified in a row
 _UTC = datetime.timezone.utc
+COMMIT_ROWS = 20_000
+COMMIT_SECONDS = 0.5
 
 
 def _read(stream):
@@ -56,6 +64,14 @@ def main() -> int:
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     db = None
     statements = {}
+    open_rows, opened = 0, 0.0  # rows in the open transaction, when it began
+
+    def commit():
+        nonlocal open_rows
+        if open_rows:
+            open_rows = 0
+            db.execute("COMMIT")
+
     while True:
         message = _read(stdin)
         if message is None:
@@ -76,17 +92,28 @@ def main() -> int:
                 time = _sqlite_time
                 params = [(run_id, *row[:_TIME], time(row[_TIME]), *row[_TIME + 1:], connection_id)
                           for row in rows]
-                db.execute("BEGIN IMMEDIATE")
+                if not open_rows:
+                    db.execute("BEGIN IMMEDIATE")
+                    opened = monotonic()
                 try:
                     db.executemany(statements[key], params)
                 except BaseException:
+                    open_rows = 0
                     db.execute("ROLLBACK")
                     raise
-                db.execute("COMMIT")
+                open_rows += len(rows) or 1
+                if open_rows >= COMMIT_ROWS or monotonic() - opened >= COMMIT_SECONDS:
+                    commit()
                 _write(stdout, ("ok", len(rows)))
+            elif op == "flush":
+                commit()
+                _write(stdout, ("ok",))
             else:
                 _write(stdout, ("error", "ValueError", f"unknown message {op!r}"))
         except Exception as exc:  # reported to the parent, which raises it
+            if open_rows and db is not None and db.in_transaction:
+                open_rows = 0
+                db.execute("ROLLBACK")
             _write(stdout, ("error", type(exc).__name__, str(exc)))
 
 

@@ -6,9 +6,12 @@ a large district the two threads take turns instead of working at once. For a
 SQLite file store the engine therefore hands the batches to
 :class:`StagingProcess`: a child Python process (``_stagechild.py``, stdlib
 only, so it starts in milliseconds) with its own SQLite connection, fed
-pickled batches over a pipe. Each batch is still one short write transaction
-of :func:`rostersync.store.staging.stage_values`'s statement, so what lands in
-the staged tables is exactly what the in-process writer stages.
+pickled batches over a pipe. It runs :func:`rostersync.store.staging.stage_values`'s
+statement, so what lands in the staged tables is exactly what the in-process
+writer stages, but it commits every ``COMMIT_ROWS`` rows or ``COMMIT_SECONDS``
+(and when the collection ends) rather than every batch, and gives its SQLite
+connection a larger page cache: both spare rewriting the staged tables' index
+pages into the WAL over and over.
 
 If the parent dies, the child reads end-of-input, rolls back the batch it was
 writing and exits; batches already committed are a dead run's staged rows,
@@ -34,6 +37,7 @@ from .staging import sqlite_stage_sql
 
 _CHILD = Path(__file__).with_name("_stagechild.py")
 _HEADER = struct.Struct(">I")
+CACHE_KIB = 32 * 1024  # the child's SQLite page cache
 
 
 class StagingFailed(StoreError):
@@ -61,7 +65,7 @@ class StagingProcess:
             [sys.executable, "-I", "-S", str(_CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, close_fds=True,
         )
-        self._send(("open", str(path), list(SQLITE_PRAGMAS)))
+        self._send(("open", str(path), [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}"]))
         self._receive()
 
     @property
@@ -115,6 +119,8 @@ class StagingProcess:
             while self._pending:
                 self._pending -= 1
                 self._receive()
+            self._send(("flush",))
+            self._receive()
 
     def close(self) -> None:
         """End the child (what it was writing is rolled back) and wait for it."""

@@ -45,7 +45,7 @@ from sqlalchemy import Engine
 
 from ..errors import RostersyncError, Terminal
 from ..oneroster.kinds import SYNC_ORDER, Kind
-from ..oneroster.resources import SYNC_RESOURCES
+from ..oneroster.resources import RESOURCES, SYNC_RESOURCES
 from ..store import runs as store_runs
 from ..store import staging
 from ..store import stagewriter
@@ -231,11 +231,17 @@ class SyncEngine:
         try:
             if self.staging_process:
                 process = stagewriter.StagingProcess(self.engine)
+            unreachable = None  # a collection that could not reach the provider at all
             for name, since in self._plan(mode, checkpoints):
+                if unreachable is not None:  # every other collection would spend its retries the same way
+                    reads[name] = _not_read(name, since, unreachable)
+                    continue
                 reads[name] = read_collection(
                     engine=self.engine, reader=reader, run_id=run_id, connection_id=conn.id, name=name, since=since,
                     issues=issues, batch_size=self.batch_size, progress=progress, process=process,
                 )
+                if reads[name].unreachable:
+                    unreachable = reads[name]
         finally:
             if process is not None:
                 process.close()
@@ -345,6 +351,18 @@ class SyncEngine:
                 self._fail(run_id, error, {})
         except Exception:  # the original error matters more; the next run cleans up
             pass
+
+
+def _not_read(name: str, since: datetime.datetime | None, cause: CollectionRead) -> CollectionRead:
+    """A collection left unread because ``cause`` could not reach the provider: failed, so
+    nothing of its kind is reconciled."""
+    kind = RESOURCES[name].kind
+    return CollectionRead(name, kind, since, state=FAILED, error=Issue(
+        "collection_not_read",
+        f"{name} was not read because {cause.name} could not reach the provider; no {kind.value} record "
+        "was deleted",
+        fix=cause.error.fix if cause.error else "Run the sync again later.",
+    ))
 
 
 def _counts(ops: Mapping[str, int]) -> KindCounts:

@@ -27,6 +27,7 @@ from ..errors import RostersyncError, Terminal
 from ..oneroster.kinds import Kind, Version
 from ..oneroster.records import Record, RecordError, parse_record
 from ..oneroster.resources import RESOURCES
+from ..source.errors import ConnectionDropped, Timeout
 from ..store import staging
 from ..store.engine import begin_write, shares_one_connection
 from ..store.stagewriter import StagingFailed, StagingProcess
@@ -92,6 +93,7 @@ class CollectionRead:
     staged: int = 0  # usable records staged
     newest: datetime.datetime | None = None  # greatest dateLastModified seen
     error: Issue | None = None
+    unreachable: bool = False  # failed without a single record: no connection, or no answer in time
 
     def to_dict(self) -> dict[str, Any]:
         return {"state": self.state, "records": self.records, "staged": self.staged,
@@ -219,6 +221,7 @@ def read_collection(
         with begin_write(engine) as db:
             staging.drop_collection(db=db, kind=kind, run_id=run_id, collection=name)
         out.state = FAILED
+        out.unreachable = out.records == 0 and isinstance(exc, (ConnectionDropped, Timeout))
         out.error = Issue(
             "collection_failed",
             f"{name} could not be read completely ({exc.message}); nothing from it was applied and "

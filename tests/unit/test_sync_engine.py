@@ -112,3 +112,33 @@ def test_a_provider_that_answers_nothing_fails_the_run_instead_of_applying_nothi
     assert "503" in result.errors[0].message and result.errors[0].fix == "Try again later."
     reader.heal()
     assert make(setup).run("district").state == "applied"  # and the next run still works
+
+
+def test_a_provider_that_cannot_be_reached_is_given_up_after_the_first_collection(setup):
+    from rostersync.source.errors import ConnectionDropped
+
+    reader = setup[2]
+    for name in list(reader.collections):
+        reader.fail(name, ConnectionDropped("could not connect to https://x.test/orgs", fix="Check the URL."))
+    result = make(setup).run("district")
+    assert result.state == "failed"
+    assert [name for name, _ in reader.calls] == ["orgs"]  # not every collection's retries over again
+    assert "could not connect" in result.errors[0].message and result.errors[0].fix == "Check the URL."
+    assert all(c["state"] == "failed" for c in result.collections.values())
+
+
+def test_a_provider_lost_midway_leaves_the_rest_unread_and_nothing_deleted(setup):
+    from rostersync.source.errors import Timeout
+
+    reader = setup[2]
+    first = make(setup).run("district")
+    reader.replace("orgs", reader.collections["orgs"][:-1])  # would be a deletion if reconciled
+    for name in ("students", "teachers", "courses", "classes", "enrollments"):
+        reader.fail(name, Timeout("https://x.test/students did not answer in time"))
+    result = make(setup).run("district")
+    read = [name for name, _ in reader.calls[len(first.collections):]]
+    assert read[-1] == "students" and "teachers" not in read
+    assert result.collections["teachers"]["state"] == "failed"
+    notes = [w for w in result.warnings if w.code == "collection_not_read"]
+    assert {w.message.split()[0] for w in notes} == {"teachers", "courses", "classes", "enrollments"}
+    assert result.counts[Kind.USER].deleted == result.counts[Kind.ENROLLMENT].deleted == 0
