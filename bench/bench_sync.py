@@ -113,19 +113,31 @@ def drop_pg_database(server_url: str, url: str) -> None:
 # -- the measuring child process --------------------------------------------------------
 
 class PeakMemory:
-    """The peak resident memory of this process, sampled in a thread."""
+    """The peak resident memory of this process and its children (a SQLite sync's staging
+    writer process), sampled in a thread."""
 
     def __init__(self, interval: float = 0.02) -> None:
         import psutil
 
         self._process = psutil.Process()
-        self.start_mb = self.peak_mb = self._process.memory_info().rss / 2**20
+        self.start_mb = self.peak_mb = self._rss()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
 
+    def _rss(self) -> float:
+        import psutil
+
+        total = self._process.memory_info().rss
+        for child in self._process.children(recursive=True):
+            try:
+                total += child.memory_info().rss
+            except psutil.Error:  # ended meanwhile
+                pass
+        return total / 2**20
+
     def _sample(self, interval: float) -> None:
         while not self._done.wait(interval):
-            self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
+            self.peak_mb = max(self.peak_mb, self._rss())
 
     def __enter__(self) -> PeakMemory:
         self._thread.start()
@@ -134,7 +146,7 @@ class PeakMemory:
     def __exit__(self, *exc: object) -> None:
         self._done.set()
         self._thread.join()
-        self.peak_mb = max(self.peak_mb, self._process.memory_info().rss / 2**20)
+        self.peak_mb = max(self.peak_mb, self._rss())
 
 
 def _spec(creds: dict):

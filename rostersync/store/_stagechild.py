@@ -1,31 +1,32 @@
-"""The staging writer process (see :mod:`rostersync.store.stagewriter`); run by path, stdlib only.
+"""The staging writer process (see :mod:`rostersync.store.stagewriter`); run by path, it imports
+only the standard library and orjson, so it starts in milliseconds.
 
-It reads frames from stdin (a 4-byte big-endian length, then a pickle) and
+It reads frames from stdin (a 4-byte big-endian length, then a JSON array) and
 answers each on stdout the same way:
 
-* ``("open", database_path, pragmas)`` -> ``("ok",)``: connect to the SQLite file;
-* ``("sql", key, sql)`` -> nothing: remember an INSERT statement (qmark parameters:
+* ``["open", database_path, pragmas]`` -> ``["ok"]``: connect to the SQLite file;
+* ``["sql", key, sql]`` -> nothing: remember an INSERT statement (qmark parameters:
   run_id, the row's values, connection_id);
-* ``("rows", key, run_id, connection_id, rows)`` -> ``("ok", count)`` or
-  ``("error", type name, message)``: stage one batch (``rows[i][5]``,
-  date_last_modified, is an aware datetime or None). Batches share a write
+* ``["rows", key, run_id, connection_id, rows]`` -> ``["ok", count]`` or
+  ``["error", type name, message]``: stage one batch (``rows[i][5]``,
+  date_last_modified, is orjson's text of an aware datetime, ``...Z`` in UTC, or null). Batches share a write
   transaction, committed once it holds ``COMMIT_ROWS`` rows or is
   ``COMMIT_SECONDS`` old: committing every batch would rewrite the same index
   pages into the WAL again and again. A batch that fails rolls back the open
   transaction (the run fails anyway);
-* ``("flush",)`` -> ``("ok",)`` or an error: commit what is open;
+* ``["flush"]`` -> ``["ok"]`` or an error: commit what is open;
 * end of input: roll back whatever is uncommitted and exit.
 
-The parent is trusted (it started this process and owns both pipes), so pickle
-is the framing. Nothing here logs: errors go back to the parent, which decides.
+Nothing here logs: errors go back to the parent, which decides.
 """
 
 import datetime
-import pickle
 import sqlite3
 import struct
 import sys
 from time import monotonic
+
+import orjson
 
 _HEADER = struct.Struct(">I")
 _TIME = 5  # position of date_last_modified in a row
@@ -42,22 +43,23 @@ def _read(stream):
     body = stream.read(size)
     if len(body) < size:
         return None
-    return pickle.loads(body)
+    return orjson.loads(body)
 
 
 def _write(stream, message) -> None:
-    body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    body = orjson.dumps(message)
     stream.write(_HEADER.pack(len(body)) + body)
     stream.flush()
 
 
-def _sqlite_time(value):
-    # the text SQLAlchemy's SQLite DATETIME stores: UTC, always 6 fraction digits
-    if value is None:
+def _sqlite_time(text):
+    """orjson's datetime text as the text SQLAlchemy's SQLite DATETIME stores: UTC, 6 fraction digits."""
+    if text is None:
         return None
-    if value.tzinfo is not _UTC:
-        value = value.astimezone(_UTC)
-    return value.isoformat(" ", "microseconds")[:26]
+    if text[-1] == "Z":  # UTC: YYYY-MM-DDTHH:MM:SS[.ffffff]Z
+        return text[:10] + " " + (text[11:26] if text[19] == "." else text[11:19] + ".000000")
+    value = datetime.datetime.fromisoformat(text).astimezone(_UTC)
+    return value.replace(tzinfo=None).isoformat(" ", "microseconds")
 
 
 def main() -> int:

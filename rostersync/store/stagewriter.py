@@ -4,9 +4,10 @@ A sync's reading thread (HTTP, JSON, building rows) and its staging writer
 (binding every value of every row into SQLite) both need Python's GIL, and on
 a large district the two threads take turns instead of working at once. For a
 SQLite file store the engine therefore hands the batches to
-:class:`StagingProcess`: a child Python process (``_stagechild.py``, stdlib
-only, so it starts in milliseconds) with its own SQLite connection, fed
-pickled batches over a pipe. It runs :func:`rostersync.store.staging.stage_values`'s
+:class:`StagingProcess`: a child Python process (``_stagechild.py``, which imports
+only sqlite3 and orjson, so it starts in milliseconds) with its own SQLite
+connection, fed batches as JSON over a pipe (orjson writes a batch several
+times faster than pickle). It runs :func:`rostersync.store.staging.stage_values`'s
 statement, so what lands in the staged tables is exactly what the in-process
 writer stages, but it commits every ``COMMIT_ROWS`` rows or ``COMMIT_SECONDS``
 (and when the collection ends) rather than every batch, and gives its SQLite
@@ -20,7 +21,6 @@ which the next run of the connection purges, as with the in-process writer.
 
 from __future__ import annotations
 
-import pickle
 import struct
 import subprocess
 import sys
@@ -28,6 +28,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 
+import orjson
 from sqlalchemy import Engine
 
 from ..oneroster.kinds import Kind
@@ -62,7 +63,7 @@ class StagingProcess:
         self._known: set[Kind] = set()
         self._lock = threading.Lock()
         self._proc = subprocess.Popen(
-            [sys.executable, "-I", "-S", str(_CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+            [sys.executable, "-I", str(_CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, close_fds=True,
         )
         self._send(("open", str(path), [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}"]))
@@ -75,7 +76,7 @@ class StagingProcess:
     # -- frames ----------------------------------------------------------------
 
     def _send(self, message: object) -> None:
-        body = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+        body = orjson.dumps(message, option=orjson.OPT_UTC_Z)
         try:
             self._proc.stdin.write(_HEADER.pack(len(body)) + body)
             self._proc.stdin.flush()
@@ -87,7 +88,7 @@ class StagingProcess:
         if len(header) < _HEADER.size:
             raise self._died()
         body = self._proc.stdout.read(_HEADER.unpack(header)[0])
-        answer = pickle.loads(body)
+        answer = orjson.loads(body)
         if answer[0] == "error":
             raise StagingFailed(f"staging a batch failed: {answer[1]}: {answer[2]}",
                                 fix="Run the sync again; if it fails again, report it with the server log.")

@@ -63,6 +63,8 @@ def test_the_child_process_stages_exactly_what_staging_in_process_stages(tmp_pat
     moved = datetime.datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=datetime.timezone(datetime.timedelta(hours=2)))
     rows[1] = (*rows[1][:5], moved, *rows[1][6:])
     rows[2] = (*rows[2][:5], None, *rows[2][6:])
+    whole = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)  # no fraction of a second
+    rows[3] = (*rows[3][:5], whole, *rows[3][6:])
 
     with begin_write(engine) as db:
         staging.stage_values(db=db, kind=Kind.USER, run_id=in_process, connection_id=cid, values=rows[:10])
@@ -80,6 +82,7 @@ def test_the_child_process_stages_exactly_what_staging_in_process_stages(tmp_pat
     assert len(got) == len(users)
     assert got[[r["sourced_id"] for r in got].index(rows[0][0])]["op"] == "skip"
     assert any(r["date_last_modified"] == moved.astimezone(datetime.timezone.utc) for r in got)
+    assert any(r["date_last_modified"] == whole for r in got)
 
 
 def test_a_batch_the_store_refuses_fails_with_a_message_and_the_process_goes_on(tmp_path, vault):
