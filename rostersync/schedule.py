@@ -26,9 +26,10 @@ Vocabulary:
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
-from typing import Literal
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from .errors import ConfigError
@@ -51,14 +52,72 @@ def _aware(now: datetime, what: str = "now") -> datetime:
     return now.astimezone(UTC)
 
 
-def parse_hhmm(text: str, *, what: str = "time") -> time:
-    """``"22:30"`` -> ``time(22, 30)``; a clear :class:`ConfigError` otherwise."""
+class ScheduleError(ConfigError):
+    """The schedule is not valid.
+
+    ``field`` names the setting at fault, for forms to show the error next to it:
+    ``window_start``, ``window_end``, ``window`` (the two together), ``full_day``,
+    ``summer_first``, ``summer_last``, ``summer_pause`` (the two together) or ``timezone``.
+    """
+
+    def __init__(self, message: str | None = None, *, fix: str | None = None, field: str | None = None) -> None:
+        super().__init__(message, fix=fix)
+        self.field = field
+
+
+class ScheduleErrors(ScheduleError):
+    """Several settings of the schedule are not valid; ``errors`` has each one."""
+
+    def __init__(self, errors: list[ScheduleError]) -> None:
+        self.errors = list(errors)
+        fixes = dict.fromkeys(e.fix for e in self.errors if e.fix)
+        super().__init__("; ".join(e.message for e in self.errors), fix=" ".join(fixes) or None,
+                         field=self.errors[0].field)
+
+
+def check_each(*checks: Callable[[], Any]) -> list[Any]:
+    """Run every check and return their results; when any raised :class:`ScheduleError`,
+    raise them all together (a :class:`ScheduleErrors`), so a form can mark every bad field."""
+    results, errors = [], []
+    for check in checks:
+        try:
+            results.append(check())
+        except ScheduleErrors as exc:
+            errors.extend(exc.errors)
+        except ScheduleError as exc:
+            errors.append(exc)
+    if len(errors) == 1:
+        raise errors[0]
+    if errors:
+        raise ScheduleErrors(errors)
+    return results
+
+
+def parse_hhmm(text: str, *, what: str = "time", field: str | None = None) -> time:
+    """``"22:30"`` -> ``time(22, 30)``; a clear :class:`ScheduleError` otherwise."""
+    if isinstance(text, str) and not text.strip():
+        raise ScheduleError(f"{what} is missing", fix="Write it as HH:MM, for example 22:30.", field=field)
     try:
         hours, minutes = text.strip().split(":")
         return time(int(hours), int(minutes))
     except (ValueError, AttributeError):
-        raise ConfigError(
-            f"{what} {text!r} is not a time of day", fix="Write it as HH:MM, for example 22:30."
+        raise ScheduleError(
+            f"{what} {text!r} is not a time of day", fix="Write it as HH:MM, for example 22:30.", field=field
+        ) from None
+
+
+def parse_night(text: str | date, *, what: str, field: str | None = None) -> date:
+    """``"2026-06-10"`` -> ``date(2026, 6, 10)``; a clear :class:`ScheduleError` otherwise."""
+    if isinstance(text, date):
+        return text
+    if not str(text).strip():
+        raise ScheduleError(f"{what} is missing", fix="Give both nights, or neither for no summer pause.",
+                            field=field)
+    try:
+        return date.fromisoformat(str(text).strip())
+    except ValueError:
+        raise ScheduleError(
+            f"{what} {text!r} is not a date", fix="Write it as YYYY-MM-DD, for example 2026-06-10.", field=field
         ) from None
 
 
@@ -71,8 +130,8 @@ def parse_weekday(text: str | int) -> int:
         return int(key)
     if key in WEEKDAYS:
         return WEEKDAYS.index(key)
-    raise ConfigError(
-        f"full-sync day {text!r} is not a weekday", fix="Use mon, tue, wed, thu, fri, sat or sun."
+    raise ScheduleError(
+        f"full-sync day {text!r} is not a weekday", fix="Use mon, tue, wed, thu, fri, sat or sun.", field="full_day"
     )
 
 
@@ -120,23 +179,23 @@ class Policy:
         try:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError):
-            raise ConfigError(
+            raise ScheduleError(
                 f"time zone {self.timezone!r} is unknown",
-                fix="Use an IANA name such as America/Chicago or America/New_York.",
+                fix="Use an IANA name such as America/Chicago or America/New_York.", field="timezone",
             ) from None
         if self.window_start == self.window_end:
-            raise ConfigError(
+            raise ScheduleError(
                 f"sync window {self.window_start:%H:%M}-{self.window_end:%H:%M} is empty",
-                fix="Give different start and end times, e.g. 22:30-05:00.",
+                fix="Give different start and end times, e.g. 22:30-05:00.", field="window",
             )
         if not 0 <= self.full_weekday <= 6:
-            raise ConfigError(f"full-sync weekday {self.full_weekday} is not 0 (Mon) to 6 (Sun)")
+            raise ScheduleError(f"full-sync weekday {self.full_weekday} is not 0 (Mon) to 6 (Sun)", field="full_day")
         if self.summer_pause is not None:
             start, end = self.summer_pause
             if end < start:
-                raise ConfigError(
+                raise ScheduleError(
                     f"summer pause ends ({end}) before it starts ({start})",
-                    fix="Give the first paused night, then the last.",
+                    fix="Give the first paused night, then the last.", field="summer_pause",
                 )
 
     @property

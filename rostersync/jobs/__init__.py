@@ -17,18 +17,23 @@ rules and its bookkeeping) and the ``sync_schedules`` table
 (procrastinate), :mod:`.worker`, :mod:`.pg`, :mod:`.embedded`,
 :mod:`.services` (wiring to the store and the sync engine), :mod:`.control`
 (pause, resume, retry, schedule changes).
+
+A run that ends held for review, or an order that stops failing, is announced
+through ``JobServices.announce`` (:class:`RunEnded`); :func:`build_job_services`
+wires it to the dashboard's notifications and signed webhook
+(:mod:`rostersync.web.run_notices`).
 """
 
 from .app import build_job_app, enqueue_due, enqueue_order
 from .control import enqueue_run, pause, resume, retry_connection, set_schedule
 from .embedded import EmbeddedScheduler, start_embedded_scheduler
-from .model import JobServices, Order, Outcome, SyncReport
+from .model import JobServices, Order, Outcome, RunEnded, SyncReport
 from .planner import overview, review
 from .services import build_job_services
 from .worker import WorkerOptions, run_scheduler, run_worker
 
 __all__ = [
-    "EmbeddedScheduler", "JobServices", "Order", "Outcome", "SyncReport", "WorkerOptions",
+    "EmbeddedScheduler", "JobServices", "Order", "Outcome", "RunEnded", "SyncReport", "WorkerOptions",
     "build_job_app", "build_job_services", "enqueue_due", "enqueue_order", "enqueue_run", "overview",
     "pause", "resume", "retry_connection", "review", "run_scheduler", "run_worker", "set_schedule",
     "start_embedded_scheduler",

@@ -1,7 +1,9 @@
 """What a person does to a schedule: pause, resume, retry, change the window, run now.
 
 Used by the CLI (``rostersync schedules ...``) and the dashboard. Each
-function opens its own write transaction on the store's ``engine``.
+function opens its own write transaction on the store's ``engine``, except
+:func:`change_schedule`, which works in the caller's (``db``) so that the
+dashboard writes its audit entry in the same transaction.
 """
 
 from __future__ import annotations
@@ -9,10 +11,18 @@ from __future__ import annotations
 from datetime import date
 
 from procrastinate import App
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from ..errors import ConfigError
-from ..schedule import Mode, Policy, parse_hhmm, parse_weekday
+from ..schedule import (
+    Mode,
+    Policy,
+    ScheduleError,
+    check_each,
+    parse_hhmm,
+    parse_night,
+    parse_weekday,
+)
 from ..store.connections import StoredConnection, get_connection, update_connection
 from ..store.engine import begin_write
 from ..store.schedule_tables import clear_error, schedule_row, set_policy
@@ -46,55 +56,93 @@ def parse_window(text: str) -> tuple[str, str]:
     try:
         start, end = text.split("-")
     except ValueError:
-        raise ConfigError(f"sync window {text!r} is not START-END", fix="Write it as 22:30-05:00.") from None
-    start_t, end_t = parse_hhmm(start, what="window start"), parse_hhmm(end, what="window end")
+        raise ScheduleError(f"sync window {text!r} is not START-END", fix="Write it as 22:30-05:00.",
+                            field="window") from None
+    return window_times(start, end)
+
+
+def window_times(start: str, end: str) -> tuple[str, str]:
+    """A window's start and end as typed -> ``("HH:MM", "HH:MM")``, each checked."""
+    start_t, end_t = check_each(lambda: parse_hhmm(start, what="window start", field="window_start"),
+                                lambda: parse_hhmm(end, what="window end", field="window_end"))
     return f"{start_t:%H:%M}", f"{end_t:%H:%M}"
 
 
 def parse_summer_pause(text: str) -> tuple[date, date]:
     """``"2026-06-10..2026-08-15"`` -> the first and last paused nights."""
     try:
-        first, last = (date.fromisoformat(part.strip()) for part in text.split(".."))
+        first, last = text.split("..")
     except ValueError:
-        raise ConfigError(
-            f"summer pause {text!r} is not FIRST..LAST", fix="Write it as 2026-06-10..2026-08-15."
-        ) from None
-    return first, last
+        raise ScheduleError(f"summer pause {text!r} is not FIRST..LAST", fix="Write it as 2026-06-10..2026-08-15.",
+                            field="summer_pause") from None
+    return summer_nights(first, last)
 
 
-def set_schedule(
-    engine: Engine,
-    name: str,
+def summer_nights(first: str | date, last: str | date) -> tuple[date, date]:
+    """The first and last paused nights (dates, or YYYY-MM-DD as typed), each checked."""
+    first_d, last_d = check_each(lambda: parse_night(first, what="summer pause first night", field="summer_first"),
+                                 lambda: parse_night(last, what="summer pause last night", field="summer_last"))
+    return first_d, last_d
+
+
+def change_schedule(
     *,
-    window: str | None | object = _UNSET,
+    db: Connection,
+    name: str,
+    window: str | tuple[str, str] | None | object = _UNSET,
     full_day: str | int | None | object = _UNSET,
-    summer_pause: str | tuple[date, date] | None | object = _UNSET,
+    summer_pause: str | tuple[str | date, str | date] | None | object = _UNSET,
 ) -> Policy:
-    """Change a connection's schedule; ``None`` puts a setting back to the house default.
+    """Change a connection's schedule in the caller's transaction (never commits); ``None`` puts a
+    setting back to the house default, a setting left out stays as it is.
 
-    The result is checked as a whole (with the connection's time zone) before it is saved.
+    ``window`` is ``"22:30-05:00"`` or ``("22:30", "05:00")``; ``full_day`` ``"sat"``, ``"Saturday"``
+    or 5; ``summer_pause`` ``"2026-06-10..2026-08-15"`` or its two nights (dates or YYYY-MM-DD).
+    Every setting is checked, then the schedule as a whole with the connection's time zone; a
+    :class:`~rostersync.schedule.ScheduleError` (``ScheduleErrors`` for several) names each bad
+    setting in its ``field``. The CLI and the dashboard both change schedules through here.
     """
+    conn = get_connection(db=db, name=name)
+    row = schedule_row(db=db, connection_id=conn.id)
+
+    def new_window() -> tuple[str | None, str | None]:
+        if window is _UNSET:
+            return (row.window_start, row.window_end) if row else (None, None)
+        if not window:
+            return None, None
+        return parse_window(window) if isinstance(window, str) else window_times(*window)  # type: ignore[misc]
+
+    def new_weekday() -> int | None:
+        if full_day is _UNSET:
+            return row.full_weekday if row else None
+        return None if full_day is None else parse_weekday(full_day)  # type: ignore[arg-type]
+
+    def new_summer() -> tuple[date, date] | None:
+        if summer_pause is _UNSET:
+            return (row.summer_pause_start, row.summer_pause_end) if row and row.summer_pause_start else None
+        if not summer_pause:
+            return None
+        if isinstance(summer_pause, str):
+            return parse_summer_pause(summer_pause)
+        return summer_nights(*summer_pause)  # type: ignore[misc]
+
+    (start, end), weekday, summer = check_each(new_window, new_weekday, new_summer)
+    policy = Policy(
+        timezone=conn.timezone,
+        **({"window_start": parse_hhmm(start), "window_end": parse_hhmm(end)} if start and end else {}),
+        **({"full_weekday": weekday} if weekday is not None else {}),
+        summer_pause=summer,
+    )
+    set_policy(db=db, connection_id=conn.id, window_start=start, window_end=end,
+               full_weekday=weekday, summer_pause=summer)
+    return policy
+
+
+def set_schedule(engine: Engine, name: str, **changes: object) -> Policy:
+    """:func:`change_schedule` (``window=``, ``full_day=``, ``summer_pause=``) in a write transaction
+    of its own (``rostersync schedules set``)."""
     with begin_write(engine) as db:
-        conn = get_connection(db=db, name=name)
-        row = schedule_row(db=db, connection_id=conn.id)
-        start, end = (row.window_start, row.window_end) if row else (None, None)
-        weekday = row.full_weekday if row else None
-        summer = (row.summer_pause_start, row.summer_pause_end) if row and row.summer_pause_start else None
-        if window is not _UNSET:
-            start, end = parse_window(window) if window else (None, None)  # type: ignore[arg-type]
-        if full_day is not _UNSET:
-            weekday = None if full_day is None else parse_weekday(full_day)  # type: ignore[arg-type]
-        if summer_pause is not _UNSET:
-            summer = parse_summer_pause(summer_pause) if isinstance(summer_pause, str) else summer_pause  # type: ignore[assignment]
-        policy = Policy(
-            timezone=conn.timezone,
-            **({"window_start": parse_hhmm(start), "window_end": parse_hhmm(end)} if start and end else {}),
-            **({"full_weekday": weekday} if weekday is not None else {}),
-            summer_pause=summer,
-        )
-        set_policy(db=db, connection_id=conn.id, window_start=start, window_end=end,
-                   full_weekday=weekday, summer_pause=summer)
-        return policy
+        return change_schedule(db=db, name=name, **changes)
 
 
 def enqueue_run(app: App, connection_id: int, mode: Mode = "delta") -> int | None:

@@ -78,7 +78,37 @@ class Outcome:
     retry_at: datetime | None = None
 
 
+@dataclass(frozen=True, kw_only=True)
+class RunEnded:
+    """A run people need to hear about: held for review, or failed for good.
+
+    ``event`` is ``run.held`` or ``run.failed``. A failure is announced once its
+    order stops: the connection went to Error (``outcome="error"``) or ran out
+    of retries (``outcome="gave_up"``); an attempt that will be retried is not.
+    ``message`` and ``fix`` are the plain-language ones the dashboard shows
+    (never a secret or roster data); ``detail`` says why retrying stopped.
+    """
+
+    event: str  # run.held | run.failed
+    outcome: str  # held | error | gave_up
+    connection_id: int
+    connection_name: str
+    mode: Mode
+    reason: str  # why it ran: "manual", "nightly delta sync", "weekly full sync", ...
+    scheduled: bool
+    run_id: int | None = None  # None when the sync failed before its run was recorded
+    message: str = ""
+    fix: str | None = None
+    detail: str = ""
+    attempts: int = 1
+
+
 RunSync = Callable[[int, Mode], SyncReport]
+Announce = Callable[[RunEnded], None]
+
+
+def _no_announce(event: RunEnded) -> None:
+    return None
 
 
 @dataclass(kw_only=True)
@@ -87,11 +117,15 @@ class JobServices:
 
     ``run_sync(connection_id, mode)`` runs one sync (it may raise; Terminal and
     Transient errors are told apart); ``engine`` is the store; ``clock`` gives
-    aware UTC time (tests move it); ``retry`` is the retry policy.
+    aware UTC time (tests move it); ``retry`` is the retry policy;
+    ``announce(event)`` is told of every run that ended held or failed for good
+    (a staff notification and the webhook; whatever it raises is logged, never
+    passed on to the job).
     """
 
     engine: Engine
     run_sync: RunSync
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     clock: Callable[[], datetime] = utcnow
+    announce: Announce = _no_announce
     close: Callable[[], None] = lambda: None

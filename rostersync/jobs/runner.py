@@ -13,7 +13,11 @@ the same rules:
   come back as ``retrying`` with a time, Terminal ones put the connection in
   Error with their fix. A run that was applied but could not read some
   collections (the provider failed on them) counts as a Transient failure:
-  it is tried again within the window.
+  it is tried again within the window;
+* a run held for review, and an order that stops failing (Error, or out of
+  retries), are announced (``services.announce``: a staff notification and the
+  webhook) after the outcome is recorded; an announcement that fails is logged
+  and changes nothing else.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from ..errors import RostersyncError, Terminal
 from ..schedule import GiveUp, after_failure
 from ..store.engine import begin_write
 from ..store.schedule_tables import ScheduleRow, record_outcome, schedule_row
-from .model import JobServices, Order, Outcome, SyncReport
+from .model import JobServices, Order, Outcome, RunEnded, SyncReport
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +58,22 @@ def _record(services: JobServices, order: Order, outcome: Outcome, **extra) -> O
             **extra,
         )
     return outcome
+
+
+def _announce(services: JobServices, order: Order, name: str, outcome: Outcome, report: SyncReport, *,
+              attempts: int, detail: str = "") -> None:
+    """Tell people a run ended held or failed for good; a failure to tell never fails the job."""
+    event = RunEnded(
+        event="run.held" if outcome.kind == "held" else "run.failed", outcome=outcome.kind,
+        connection_id=order.connection_id, connection_name=name, mode=order.mode, reason=order.reason,
+        scheduled=order.scheduled, run_id=report.run_id, message=report.message or outcome.message,
+        fix=report.fix, detail=detail, attempts=attempts,
+    )
+    try:
+        services.announce(event)
+    except Exception as exc:  # noqa: BLE001 - the run's outcome is recorded; only the news is lost
+        log.warning("connection %s: %s of run %s was not announced (%s)", name, event.event, event.run_id,
+                    type(exc).__name__)
 
 
 def _precheck(services: JobServices, order: Order, row: ScheduleRow | None) -> Outcome | None:
@@ -105,8 +125,10 @@ def execute(services: JobServices, order: Order, *, attempt: int = 1) -> Outcome
         return _record(services, order, Outcome("skipped", "paused"), **done)
     if report.state == "held":
         log.warning("connection %s: run %s held for review", name, report.run_id)
-        return _record(services, order, Outcome("held", report.message or "held for review", report.run_id),
-                       attempts=0, **done)
+        outcome = _record(services, order, Outcome("held", report.message or "held for review", report.run_id),
+                          attempts=0, **done)
+        _announce(services, order, name, outcome, report, attempts=attempt)
+        return outcome
     return _after_failure(services, order, row, report, attempt, done)
 
 
@@ -137,6 +159,7 @@ def _after_failure(services: JobServices, order: Order, row: ScheduleRow, report
                 error_marker=row.credentials_marker if decision.error else None,
                 **done,
             )
+        _announce(services, order, row.name, outcome, report, attempts=attempt, detail=decision.reason)
         return outcome
     log.info("connection %s: %s; retrying at %s", row.name, message, decision.at.isoformat())
     outcome = Outcome("retrying", message, report.run_id, retry_at=decision.at)

@@ -11,7 +11,7 @@ from ..settings import Settings
 from ..store.connections import get_connection_by_id
 from ..sync import ConnectionPaused, RunResult, SyncEngine
 from ..sync.reader import ReaderFactory
-from .model import JobServices, SyncReport
+from .model import Announce, JobServices, SyncReport
 
 
 def report_from_result(result: RunResult) -> SyncReport:
@@ -64,17 +64,25 @@ def build_job_services(
     retry: RetryPolicy | None = None,
     reader_factory: ReaderFactory | None = None,
     shared: Services | None = None,
+    announce: Announce | None = None,
 ) -> JobServices:
     """Services for a worker, a scheduler or ``rostersync serve``: pass its ``engine`` to share the
     store, or ``shared`` to share the store, the vault and the sync engine (neither is closed with these).
 
-    The store is not migrated here and the key must exist (the sync engine only reads it).
+    The store is not migrated here and the key must exist (the sync engine only reads it). Runs that
+    end held or failed are announced by ``announce``, by default the dashboard's notifications and
+    webhook (:mod:`rostersync.web.run_notices`).
     """
     core = shared if shared is not None else build_services(settings, engine=engine, reader_factory=reader_factory,
                                                             migrate=False, create_key=False)
+    if announce is None:
+        from ..web.run_notices import run_notifier  # the dashboard's notifications and webhook
+
+        announce = run_notifier(settings, engine=core.engine, vault=core.vault)
     return JobServices(
         engine=core.engine,
         run_sync=sync_runner(core.sync, core.engine),
         retry=retry or RetryPolicy(),
+        announce=announce,
         close=core.close if shared is None else (lambda: None),
     )

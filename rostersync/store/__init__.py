@@ -26,7 +26,28 @@ commit; the caller owns the transaction. Write with ``begin_write(engine)``
 Modules: :mod:`.engine` (engines, migrations), :mod:`.tables` (schema),
 :mod:`.connections`, :mod:`.runs`, :mod:`.roster` (queries), :mod:`.feed`
 (change feed), :mod:`.checkpoints`, :mod:`.locks` (one sync per connection),
-:mod:`.staging` and :mod:`.apply` (used by the sync engine).
+:mod:`.staging` and :mod:`.apply` (used by the sync engine),
+:mod:`.dashboard` (what the dashboard shows about runs),
+:mod:`.schedule_tables` (the scheduler) and :mod:`.web_tables` (the web server).
+
+Besides what this package exports, for listings over many connections and
+the dashboard::
+
+    from rostersync.store.roster import count_records_by_connection, school_classes, schools
+    from rostersync.store.dashboard import latest_runs, staged_changes, syncing_connection_ids
+
+    with engine.connect() as db:
+        counts = count_records_by_connection(db=db)       # {connection_id: {Kind: live records}}
+        for school, n_classes in schools(db=db, connection_id=conn.id):
+            classes = school_classes(db=db, connection_id=conn.id, school_sourced_id=school.sourced_id)
+        newest = latest_runs(db=db)                       # {connection_id: its newest StoredRun}
+        busy = syncing_connection_ids(db=db)              # connections with a run in progress
+        diff = staged_changes(db=db, run_id=held.id, connection_id=held.connection_id)
+
+``list_connection_labels`` (:mod:`.connections`) lists every connection's
+name, display name and time zone without reading settings or secrets;
+``select_runs`` and ``run_from_row`` (:mod:`.runs`) are the runs query and its
+row reader, for store modules that filter runs their own way.
 """
 
 from .checkpoints import get_checkpoints

@@ -145,6 +145,23 @@ def list_connections(*, db: Connection) -> list[StoredConnection]:
     return [_row(r) for r in db.execute(select(connections).order_by(connections.c.name))]
 
 
+@dataclass(frozen=True)
+class ConnectionLabel:
+    """How people know a connection: its name, display name and time zone."""
+
+    name: str
+    display_name: str
+    timezone: str
+
+
+def list_connection_labels(*, db: Connection) -> list[ConnectionLabel]:
+    """Every connection's name, display name and time zone, by name (settings and secrets are not read)."""
+    c = connections.c
+    query = select(c.name, c.display_name, c.timezone).order_by(c.name)
+    return [ConnectionLabel(name=r.name, display_name=r.display_name or r.name, timezone=r.timezone)
+            for r in db.execute(query)]
+
+
 def update_connection(
     *,
     db: Connection,

@@ -12,9 +12,7 @@ from typing import Any
 from sqlalchemy import Connection, and_, func, select
 
 from ..oneroster.kinds import Kind
-from .runs import RUNNING, StoredRun, list_runs
-from .runs import _row as _run_row
-from .runs import _select as _select_runs
+from .runs import RUNNING, StoredRun, list_runs, run_from_row, select_runs
 from .tables import KIND_SPECS, OP_ABSENT, OP_CREATE, OP_DELETE, OP_UPDATE, ROSTER_TABLES, STAGED_TABLES, sync_runs
 
 CHANGE_OPS = (OP_CREATE, OP_UPDATE, OP_DELETE, OP_ABSENT)
@@ -33,7 +31,7 @@ def latest_runs(*, db: Connection) -> dict[int, StoredRun]:
     """``{connection_id: its newest run}`` for every connection that has run (dry runs left out)."""
     newest = (select(func.max(sync_runs.c.id)).where(sync_runs.c.dry_run.is_(False))
               .group_by(sync_runs.c.connection_id))
-    runs = (_run_row(r) for r in db.execute(_select_runs().where(sync_runs.c.id.in_(newest))))
+    runs = (run_from_row(r) for r in db.execute(select_runs().where(sync_runs.c.id.in_(newest))))
     return {run.connection_id: run for run in runs}
 
 

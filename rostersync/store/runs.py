@@ -58,13 +58,15 @@ _JSON_FIELDS = ("counts", "collections", "unresolved", "warnings", "errors", "ho
                 "pending_checkpoints")
 
 
-def _select():
+def select_runs():
+    """``SELECT`` of runs with their connection's name (``connection_name``); read rows with :func:`run_from_row`."""
     return select(sync_runs, connections.c.name.label("connection_name")).join(
         connections, connections.c.id == sync_runs.c.connection_id
     )
 
 
-def _row(row) -> StoredRun:
+def run_from_row(row) -> StoredRun:
+    """A :class:`StoredRun` from a row of :func:`select_runs`."""
     m = dict(row._mapping)
     return StoredRun(**{name: m[name] for name in StoredRun.__dataclass_fields__})
 
@@ -88,10 +90,10 @@ def create_run(
 
 
 def get_run(*, db: Connection, run_id: int) -> StoredRun:
-    row = db.execute(_select().where(sync_runs.c.id == run_id)).first()
+    row = db.execute(select_runs().where(sync_runs.c.id == run_id)).first()
     if row is None:
         raise RunNotFound(run_id)
-    return _row(row)
+    return run_from_row(row)
 
 
 def list_runs(
@@ -99,14 +101,14 @@ def list_runs(
     limit: int | None = 50,
 ) -> list[StoredRun]:
     """Runs, newest first, optionally of one connection and in some states."""
-    query = _select().order_by(sync_runs.c.id.desc())
+    query = select_runs().order_by(sync_runs.c.id.desc())
     if connection_id is not None:
         query = query.where(sync_runs.c.connection_id == connection_id)
     if states:
         query = query.where(sync_runs.c.state.in_(states))
     if limit is not None:
         query = query.limit(limit)
-    return [_row(r) for r in db.execute(query)]
+    return [run_from_row(r) for r in db.execute(query)]
 
 
 def update_run(*, db: Connection, run_id: int, **values: Any) -> None:

@@ -28,7 +28,7 @@ from ..oneroster.kinds import Kind
 from ..schedule import Policy, State, next_run_at
 from ..store import dashboard as store_dashboard
 from ..store import runs as store_runs
-from ..store.connections import StoredConnection, get_connection, list_connections
+from ..store.connections import StoredConnection, get_connection, list_connection_labels, list_connections
 from ..store.errors import ConnectionNotFound, RunNotFound
 from ..store.roster import count_records_by_connection
 from ..store.schedule_tables import ScheduleRow, schedule_rows
@@ -91,7 +91,7 @@ def connection_row(name: str, *, conn: Connection) -> StoredConnection | None:
 
 
 def connection_names(*, conn: Connection) -> set[str]:
-    return {c.name for c in list_connections(db=conn)}
+    return {c.name for c in list_connection_labels(db=conn)}
 
 
 def get_run(run_id: int, *, conn: Connection) -> Run | None:

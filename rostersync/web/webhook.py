@@ -8,7 +8,11 @@ counts, never a secret). Each request carries
   keyed with the signing secret staff chose,
 
 so the receiver can check it came from us and is fresh. The URL goes through
-the same network guard as intake URLs; the signing secret is kept encrypted.
+the same network guard as intake URLs; the signing secret is kept encrypted,
+together with the address of the dashboard it was saved from, which events
+about a run turn into a link (``"url"``) for the workers, which do not know it.
+A delivery is tried once; a failure is logged with the event and the
+receiver's host only (a webhook URL's path is often a credential too).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Callable
+from urllib.parse import urlsplit
 
 import httpx
 import orjson
@@ -25,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from ..store.web_tables import webhooks
 from ..vault import Vault
+from ..log import register_secret
 from .netguard import NetPolicy, guarded_client, preflight
 from .security import last4, sign_payload, utcnow
 
@@ -52,8 +58,12 @@ def current(*, conn: Connection) -> WebhookConfig | None:
 
 
 def configure(url: str, secret: str, actor: str, *, conn: Connection, vault: Vault,
-              policy: NetPolicy) -> WebhookConfig:
-    """Replace the webhook; raises ValueError naming what is wrong with the URL or secret."""
+              policy: NetPolicy, dashboard_url: str | None = None) -> WebhookConfig:
+    """Replace the webhook; raises ValueError naming what is wrong with the URL or secret.
+
+    ``dashboard_url`` (the dashboard's address, e.g. ``https://rostersync.example.org/``) makes the
+    links in events absolute.
+    """
     url = url.strip()
     problem = preflight(policy, url) if url else "the URL is empty"
     if problem:
@@ -61,7 +71,8 @@ def configure(url: str, secret: str, actor: str, *, conn: Connection, vault: Vau
     if len(secret) < 16:
         raise ValueError("the signing secret must be at least 16 characters long")
     conn.execute(delete(webhooks))
-    conn.execute(insert(webhooks).values(url=url, secret_encrypted=vault.encrypt({"secret": secret}, context=_CONTEXT),
+    sealed = vault.encrypt({"secret": secret, "dashboard_url": dashboard_url}, context=_CONTEXT)
+    conn.execute(insert(webhooks).values(url=url, secret_encrypted=sealed,
                                          secret_last4=last4(secret), enabled=True,
                                          created_at=utcnow(), created_by=actor))
     return current(conn=conn)
@@ -92,21 +103,31 @@ class WebhookSender:
         self._policy = policy
         self._client_factory = client_factory or (lambda p: guarded_client(p, follow_redirects=False))
 
-    def send(self, event: str, payload: dict) -> bool:
-        """POST ``event`` if a webhook is configured; True when it was accepted (2xx)."""
+    def send(self, event: str, payload: dict, *, link: str | None = None) -> bool:
+        """POST ``event`` if a webhook is configured; True when it was accepted (2xx).
+
+        ``link`` is a dashboard path (``/runs/42``); the payload gets it as ``"url"``, absolute when
+        the dashboard's address is known.
+        """
         with self._engine.connect() as conn:
             row = conn.execute(select(webhooks).where(webhooks.c.enabled.is_(True))
                                .order_by(webhooks.c.id.desc()).limit(1)).first()
         if row is None:
             return False
-        secret = self._vault.decrypt(row.secret_encrypted, context=_CONTEXT)["secret"]
-        request = signed_request(row.url, secret, {"event": event, "at": utcnow().isoformat(), **payload})
+        sealed = self._vault.decrypt(row.secret_encrypted, context=_CONTEXT)
+        secret = sealed["secret"]
+        register_secret(secret)  # nothing below may log it
+        body = {"event": event, "at": utcnow().isoformat(), **payload}
+        if link is not None:
+            body["url"] = str(sealed.get("dashboard_url") or "").rstrip("/") + link
+        request = signed_request(row.url, secret, body)
+        host = urlsplit(row.url).hostname
         try:
             with self._client_factory(self._policy) as client:
                 response = client.send(request)
         except httpx.HTTPError as exc:
-            log.warning("webhook %s not delivered: %s", event, type(exc).__name__)
+            log.warning("webhook %s to %s not delivered: %s", event, host, type(exc).__name__)
             return False
         if not response.is_success:
-            log.warning("webhook %s answered HTTP %s", event, response.status_code)
+            log.warning("webhook %s to %s answered HTTP %s", event, host, response.status_code)
         return response.is_success

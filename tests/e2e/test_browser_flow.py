@@ -2,7 +2,8 @@
 
 Staff sign in, create a district and its link; the district admin completes
 the intake, first with a wrong secret (the fix is shown), then correctly; staff
-run a sync, review and approve a held run, and browse a class roster. Every
+run a sync, review and approve a held run, browse a class roster and change
+the sync window (a refused one first). Every
 page visited is saved as a screenshot under artifacts/screenshots/. Also: every
 input has a label, every action is reachable with the keyboard, and the intake
 form works with JavaScript turned off.
@@ -194,7 +195,7 @@ def test_the_whole_flow(browser, stack):
     page.get_by_role("link", name="Springfield Public Schools").click()
     district_url = page.url
     shots(page, "district-ready")
-    page.get_by_label("Sync").select_option("full")
+    page.get_by_label("Sync", exact=True).select_option("full")
     page.get_by_role("button", name="Sync now").click()
     wait_for_state(page, district_url, "Healthy")
     assert_keyboard_reaches_everything(page)
@@ -213,11 +214,12 @@ def test_the_whole_flow(browser, stack):
                           hold_min_records=1)
     sandbox.advance(2)
     page.goto(district_url)
-    page.get_by_label("Sync").select_option("delta")
+    page.get_by_label("Sync", exact=True).select_option("delta")
     page.get_by_role("button", name="Sync now").click()
     wait_for_state(page, district_url, "Held for review")
     shots(page, "district-held")
     page.goto(url + "/")
+    assert "was held for review" in page.content()  # the notification of the held run
     page.get_by_role("link", name="Review held runs").click()
     shots(page, "held-runs")
     page.locator("a", has_text=re.compile(r"Review run #\d+")).first.click()
@@ -246,8 +248,27 @@ def test_the_whole_flow(browser, stack):
     page.get_by_role("button", name="Search").click()
     assert name in page.content()
     shots(page, "roster-search")
+
+    # The sync schedule: a window that is empty is refused next to its field; a good one is saved.
+    page.goto(district_url)
+    page.get_by_label("Starts at").fill("01:00")
+    page.get_by_label("Ends at").fill("01:00")
+    page.get_by_role("button", name="Save schedule").click()
+    page.wait_for_selector("#window-error")
+    assert "is empty" in page.locator("#window-error").inner_text()
+    shots(page, "schedule-refused")
+    page.get_by_label("Ends at").fill("04:30")
+    page.get_by_label("Weekly full sync on the night of").select_option("wed")
+    page.get_by_role("button", name="Save schedule").click()
+    page.wait_for_selector("text=The sync schedule was saved.")
+    summary = "01:00-04:30 America/Chicago, full on wed"
+    assert page.locator("#schedule-summary").inner_text() == summary
+    assert page.get_by_label("Starts at").input_value() == "01:00"
+    shots(page, "schedule-saved")
+
     page.goto(url + "/audit")
     assert "approved held run" in page.content() and "credentials received" in page.content()
+    assert "changed the sync schedule" in page.content() and summary in page.content()
     shots(page, "audit-log")
 
 

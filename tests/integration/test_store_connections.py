@@ -21,6 +21,7 @@ from rostersync.store import (
     remove_connection,
     update_connection,
 )
+from rostersync.store.connections import ConnectionLabel, list_connection_labels
 from rostersync.store.tables import ROSTER_TABLES, connections, sync_runs
 from rostersync.sync import SyncEngine
 from rostersync.sync.testing import FakeReader
@@ -68,6 +69,7 @@ def test_connection_names_are_unique_and_validated(db_engine, vault):
         add(db, vault, name="other", hold_delete_percent=150)
     with db_engine.connect() as db:
         assert [c.name for c in list_connections(db=db)] == ["springfield"]
+        assert list_connection_labels(db=db) == [ConnectionLabel("springfield", "springfield", "America/Chicago")]
         with pytest.raises(ConnectionNotFound) as info:
             get_connection(db=db, name="shelbyville")
     assert "shelbyville" in str(info.value) and info.value.fix

@@ -10,12 +10,9 @@ from __future__ import annotations
 
 import datetime
 import hashlib
-import hmac
 import json
 import logging
 import re
-import threading
-from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
 from fastapi.testclient import TestClient
@@ -30,6 +27,7 @@ from rostersync.web.app import create_app
 from rostersync.web.testing import (
     STAFF_PASSWORD,
     FakeRunActions,
+    WebhookReceiver,
     add_staff,
     fixed_check,
     local_settings,
@@ -480,41 +478,18 @@ def test_dashboard_counts_live_records(env):
 # -- notifications, webhook, audit ---------------------------------------------------------------
 
 
-class _Receiver(BaseHTTPRequestHandler):
-    received: list = []
-
-    def do_POST(self):  # noqa: N802
-        body = self.rfile.read(int(self.headers["Content-Length"]))
-        type(self).received.append((dict(self.headers), body))
-        self.send_response(204)
-        self.end_headers()
-
-    def log_message(self, *args):
-        pass
-
-
 def test_intake_notifies_staff_and_signs_the_webhook(env):
-    _Receiver.received = []
-    server = HTTPServer(("127.0.0.1", 0), _Receiver)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
+    secret = "webhook-signing-secret-123"
+    with WebhookReceiver(secret) as hook:
         login(env.client)
-        url = f"http://127.0.0.1:{server.server_address[1]}/hooks/rostersync"
-        secret = "webhook-signing-secret-123"
-        response = env.client.post("/settings/webhook", data={"url": url, "secret": secret,
+        response = env.client.post("/settings/webhook", data={"url": hook.url, "secret": secret,
                                                               "csrf_token": csrf(env.client)})
         assert "The webhook was saved" in response.text and secret not in response.text
         _, path = new_district(env.client)
         env.client.post(path, data=intake_form(env.client, RIGHT))
-    finally:
-        server.shutdown()
-    headers, body = _Receiver.received[0]
-    payload = json.loads(body)
+        (payload,) = hook.wait_for(1)  # the signature and timestamp verify
+        _, body = hook.received[0]
     assert payload["event"] == "intake.completed" and payload["district"] == "Springfield Public Schools"
-    expected = hmac.new(secret.encode(), headers["X-Rostersync-Timestamp"].encode() + b"." + body,
-                        hashlib.sha256).hexdigest()
-    assert headers["X-Rostersync-Signature"] == "sha256=" + expected
     assert RIGHT.encode() not in body
     notices = env.client.get("/notifications").text
     assert "sent working credentials" in notices
@@ -548,3 +523,89 @@ def test_cli_connections_appear_on_the_dashboard(env):
     login(env.client)
     page = env.client.get("/").text
     assert "Shelbyville USD" in page and "state-ready" in page
+
+
+# -- the sync schedule ----------------------------------------------------------------------------
+
+
+def _schedule(env):
+    from rostersync.store.schedule_tables import schedule_row
+
+    with env.services.engine.connect() as conn:
+        return schedule_row(db=conn, connection_id=_connection_id(env))
+
+
+def _overrides(env) -> tuple:
+    row = _schedule(env)
+    return row.window_start, row.window_end, row.full_weekday, row.summer_pause_start
+
+
+def _save_schedule(env, district_id: int, follow: bool = True, **fields):
+    data = {"window_start": "22:30", "window_end": "05:00", "full_day": "sat", "summer_first": "",
+            "summer_last": "", "csrf_token": csrf(env.client), **fields}
+    return env.client.post(f"/districts/{district_id}/schedule", data=data, follow_redirects=follow)
+
+
+def test_the_schedule_form_changes_what_the_cli_changes_and_is_audited(env):
+    district_id = complete_intake(env)
+    page = env.client.get(f"/districts/{district_id}").text
+    assert "22:30-05:00 America/Chicago, full on sat</span> (the house schedule)" in page
+    assert 'name="window_start" type="time" value="22:30"' in page and '<option value="sat" selected>' in page
+
+    response = _save_schedule(env, district_id, full_day="wed", follow=False)  # only the full-sync night
+    assert response.status_code == 303 and response.headers["location"].endswith("?msg=schedule-saved#schedule-heading")
+    assert _overrides(env) == (None, None, 2, None)  # the window stays the house's
+
+    page = _save_schedule(env, district_id, window_start="01:00", window_end="04:30", full_day="wed",
+                          summer_first="2026-06-10", summer_last="2026-08-15").text
+    assert "The sync schedule was saved." in page
+    summary = "01:00-04:30 America/Chicago, full on wed, summer pause 2026-06-10..2026-08-15"
+    assert f'<span id="schedule-summary">{summary}</span>.' in page
+    row = _schedule(env)
+    assert (row.window_start, row.window_end, row.summer_pause_start, row.summer_pause_end) == (
+        "01:00", "04:30", datetime.date(2026, 6, 10), datetime.date(2026, 8, 15))
+    audit = env.client.get("/audit").text
+    assert "changed the sync schedule" in audit and summary in audit
+
+    _save_schedule(env, district_id, window_start="01:00", window_end="04:30", full_day="wed")  # pause emptied
+    assert _schedule(env).summer_pause_start is None and _schedule(env).window_start == "01:00"
+    page = _save_schedule(env, district_id, action="default").text
+    assert "22:30-05:00 America/Chicago, full on sat</span> (the house schedule)" in page
+    assert _overrides(env) == (None, None, None, None)
+
+
+def test_schedule_errors_are_shown_next_to_their_fields_and_nothing_is_saved(env):
+    district_id = complete_intake(env)
+    response = _save_schedule(env, district_id, window_start="25:00", full_day="someday", summer_first="2026-06-10",
+                              summer_last="June 30")
+    assert response.status_code == 422
+    page = response.text
+    assert "The schedule was not saved" in page
+    for field, words in (("window_start", "Window start &#39;25:00&#39; is not a time of day. Write it as HH:MM"),
+                         ("full_day", "Full-sync day &#39;someday&#39; is not a weekday. Use mon, tue"),
+                         ("summer_last", "Summer pause last night &#39;June 30&#39; is not a date.")):
+        assert re.search(rf'<p class="field-error" id="{field}-error">{re.escape(words)}', page), field
+        assert re.search(rf'id="{field}"[^>]*aria-describedby="[^"]*{field}-error"[^>]*aria-invalid="true"', page), field
+    assert 'value="25:00"' in page and 'value="June 30"' in page  # what was typed is kept
+    assert "window_end-error" not in page and "summer_first-error" not in page
+    assert _overrides(env) == (None, None, None, None) and "changed the sync schedule" not in env.client.get("/audit").text
+
+    page = _save_schedule(env, district_id, window_start="04:00", window_end="04:00").text
+    assert re.search(r'<p class="field-error" id="window-error">Sync window 04:00-04:00 is empty', page)
+    page = _save_schedule(env, district_id, summer_first="2026-08-15", summer_last="2026-06-10").text
+    assert re.search(r'<p class="field-error" id="summer_pause-error">Summer pause ends \(2026-06-10\) before', page)
+    page = _save_schedule(env, district_id, summer_first="2026-08-15").text
+    assert re.search(r'<p class="field-error" id="summer_last-error">Summer pause last night is missing', page)
+
+
+def test_the_schedule_form_is_for_signed_in_staff_with_the_pages_token(env):
+    district_id = complete_intake(env)
+    refused = env.client.post(f"/districts/{district_id}/schedule", data={"window_start": "01:00"})
+    assert refused.status_code == 403
+    env.client.post("/logout", data={"csrf_token": csrf(env.client)})
+    response = _save_schedule(env, district_id, window_start="01:00", follow=False)
+    assert response.status_code == 303 and response.headers["location"].startswith("/login")
+    assert _overrides(env) == (None, None, None, None)
+    login(env.client)
+    awaiting, _ = new_district(env.client, "Shelbyville Unified")
+    assert _save_schedule(env, awaiting, window_start="01:00").status_code == 409

@@ -9,12 +9,12 @@ from sqlalchemy.exc import OperationalError
 
 from rostersync.errors import ConfigError, Terminal, Transient
 from rostersync.jobs.app import RetryLater, _cron, _job_options, _RetryWhenAsked
-from rostersync.jobs.control import parse_summer_pause, parse_window
+from rostersync.jobs.control import parse_summer_pause, parse_window, summer_nights, window_times
 from rostersync.jobs.model import Order
 from rostersync.jobs.planner import policy_for
 from rostersync.jobs.runner import report_failure
 from rostersync.jobs.services import report_from_result
-from rostersync.schedule import Policy
+from rostersync.schedule import Policy, ScheduleError, ScheduleErrors, check_each, parse_weekday
 from rostersync.store.schedule_tables import ScheduleRow, credentials_marker
 from rostersync.sync.result import Issue, RunResult
 
@@ -126,3 +126,21 @@ def test_windows_and_summer_pauses_are_read_from_what_people_type():
         parse_window("22:30")
     with pytest.raises(ConfigError, match="summer pause 'June' is not FIRST..LAST"):
         parse_summer_pause("June")
+
+
+def test_every_bad_setting_is_named_with_its_field_for_the_dashboards_form():
+    with pytest.raises(ScheduleError) as one:
+        parse_window("22:30-25:00")
+    assert one.value.field == "window_end" and "window end '25:00' is not a time of day" in one.value.message
+    with pytest.raises(ScheduleErrors) as several:
+        check_each(lambda: window_times("late", ""), lambda: summer_nights("2026-06-10", "June 30"),
+                   lambda: parse_weekday("someday"))
+    errors = several.value.errors
+    assert [e.field for e in errors] == ["window_start", "window_end", "summer_last", "full_day"]
+    assert [e.message for e in errors][:2] == ["window start 'late' is not a time of day", "window end is missing"]
+    # the CLI prints them all, each fix once
+    assert several.value.message.count(";") == 3 and several.value.fix.count("Write it as HH:MM") == 1
+    assert summer_nights("2026-06-10", dt.date(2026, 8, 15)) == (dt.date(2026, 6, 10), dt.date(2026, 8, 15))
+    with pytest.raises(ScheduleError) as whole:
+        Policy(summer_pause=(dt.date(2026, 8, 15), dt.date(2026, 6, 10)))
+    assert whole.value.field == "summer_pause"

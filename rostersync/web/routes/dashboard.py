@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 
+from ...store.connections import list_connection_labels
 from ...store.engine import begin_write
-from ...store.tables import connections
 from .. import links, queries
 from ..activity import mark_all_read, recent_notifications
 from ..deps import CsrfDep, UserDep, render, services
@@ -16,16 +16,13 @@ router = APIRouter()
 
 def adopt_cli_connections(engine) -> None:
     """Give connections added with the CLI a district row, so the dashboard lists them."""
-    from sqlalchemy import select
-
     with engine.connect() as conn:
         known = {d.connection_name for d in links.list_districts(conn=conn)}
-        missing = [r for r in conn.execute(select(connections.c.name, connections.c.display_name,
-                                                  connections.c.timezone)) if r.name not in known]
+        missing = [c for c in list_connection_labels(db=conn) if c.name not in known]
     if missing:
         with begin_write(engine) as conn:
-            for row in missing:
-                links.ensure_district(row.name, row.display_name or row.name, row.timezone, conn=conn)
+            for label in missing:
+                links.ensure_district(label.name, label.display_name, label.timezone, conn=conn)
 
 
 @router.get("/")

@@ -1,4 +1,4 @@
-"""A district: creating it, its intake links, Sync now, pause and resume.
+"""A district: creating it, its intake links, Sync now, pause and resume, its sync schedule.
 
 An intake link is shown once, on the page that creates it (never in a
 redirect URL, a log line or a later page: only its hash is kept).
@@ -9,10 +9,13 @@ from __future__ import annotations
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import RedirectResponse
 
+from ...jobs.control import change_schedule
+from ...schedule import ScheduleError
 from ...store import connections as store_connections
 from ...store.connections import StoredConnection
 from ...store.engine import begin_write
-from .. import links, queries
+from ...store.schedule_tables import schedule_row
+from .. import links, queries, schedule_form
 from ..activity import audit, audit_entries
 from ..deps import CsrfDep, UserDep, not_found, render, services
 from ..links import US_TIMEZONES, LinkState
@@ -26,6 +29,7 @@ MESSAGES = {
     "paused": "Scheduled syncs are paused for this district.",
     "resumed": "Scheduled syncs are back on for this district.",
     "revoked": "The intake link was revoked: it no longer works.",
+    "schedule-saved": "The sync schedule was saved.",
 }
 
 
@@ -68,6 +72,12 @@ def create_district(request: Request, name: str = Form(""), timezone: str = Form
 
 @router.get("/districts/{district_id}")
 def district_page(request: Request, district_id: int, msg: str = "", user=UserDep):
+    return _district_page(request, district_id, user, message=MESSAGES.get(msg, ""))
+
+
+def _district_page(request: Request, district_id: int, user, *, message: str = "",
+                   schedule: schedule_form.ScheduleForm | None = None, status: int = 200):
+    """The district page; ``schedule`` replaces the stored schedule in the form (a refused submission)."""
     svc = services(request)
     with svc.engine.connect() as conn:
         district = _district_or_404(conn, district_id)
@@ -75,11 +85,18 @@ def district_page(request: Request, district_id: int, msg: str = "", user=UserDe
         link_rows = links.links_of(district.id, conn=conn)
         runs = queries.runs_of(overview.connection.id, conn=conn) if overview.connection else []
         history = audit_entries(conn=conn, district_id=district.id, limit=20)
+        if schedule is None and overview.connection:
+            schedule = _stored_schedule(conn, overview.connection)
     return render(request, "district.html", {
         "d": overview, "district": district, "links": link_rows, "runs": runs, "history": history,
-        "message": MESSAGES.get(msg, ""), "LinkState": LinkState,
-        "settings_view": _settings_view(overview.connection),
-    }, user=user)
+        "message": message, "LinkState": LinkState, "settings_view": _settings_view(overview.connection),
+        "schedule": schedule, "schedule_refused": status == 422, "days": schedule_form.DAYS,
+        "house_schedule": schedule_form.HOUSE,
+    }, status=status, user=user)
+
+
+def _stored_schedule(conn, connection: StoredConnection) -> schedule_form.ScheduleForm:
+    return schedule_form.current(connection, schedule_row(db=conn, connection_id=connection.id))
 
 
 def _settings_view(connection: StoredConnection | None) -> list[tuple[str, str]]:
@@ -153,6 +170,34 @@ def _set_paused(request: Request, district_id: int, paused: bool, user) -> Redir
         store_connections.update_connection(db=conn, name=district.connection_name, paused=paused)
         audit(user.username, "paused syncs" if paused else "resumed syncs", conn=conn, district_id=district.id)
     return RedirectResponse(f"/districts/{district_id}?msg={'paused' if paused else 'resumed'}", status_code=303)
+
+
+@router.post("/districts/{district_id}/schedule", dependencies=[CsrfDep])
+def save_schedule(request: Request, district_id: int, window_start: str = Form(""), window_end: str = Form(""),
+                  full_day: str = Form(""), summer_first: str = Form(""), summer_last: str = Form(""),
+                  action: str = Form("save"), user=UserDep):
+    """Change the schedule as ``rostersync schedules set`` does (its validation), audited in the same
+    transaction; a refused change comes back on the district page with each error next to its field."""
+    svc = services(request)
+    with svc.engine.connect() as conn:
+        district = _district_or_404(conn, district_id)
+        connection = _connection_or_409(conn, district)
+        shown = _stored_schedule(conn, connection)
+    if action == "default":
+        changes: dict[str, object] = {"window": None, "full_day": None, "summer_pause": None}
+        sent = shown
+    else:
+        sent = schedule_form.submitted(shown, window_start=window_start, window_end=window_end, full_day=full_day,
+                                       summer_first=summer_first, summer_last=summer_last)
+        changes = schedule_form.changes(shown, sent)
+    try:
+        with begin_write(svc.engine) as conn:
+            policy = change_schedule(db=conn, name=connection.name, **changes)
+            audit(user.username, "changed the sync schedule", conn=conn, district_id=district.id,
+                  detail=policy.describe())
+    except ScheduleError as exc:
+        return _district_page(request, district_id, user, schedule=schedule_form.with_errors(sent, exc), status=422)
+    return RedirectResponse(f"/districts/{district_id}?msg=schedule-saved#schedule-heading", status_code=303)
 
 
 @router.post("/districts/{district_id}/pause", dependencies=[CsrfDep])

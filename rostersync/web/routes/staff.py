@@ -44,7 +44,8 @@ def save_webhook(request: Request, url: str = Form(""), secret: str = Form(""), 
     svc = services(request)
     try:
         with begin_write(svc.engine) as conn:
-            webhook.configure(url, secret, user.username, conn=conn, vault=svc.vault, policy=svc.policy)
+            webhook.configure(url, secret, user.username, conn=conn, vault=svc.vault, policy=svc.policy,
+                              dashboard_url=str(request.base_url))
             audit(user.username, "configured the webhook", conn=conn,
                   detail=f"deliveries to {urlsplit(url.strip()).hostname}")
     except ValueError as exc:
