@@ -358,6 +358,9 @@ class OneRosterClient:
                     self.stats.add(requests=1)
                     self.stats.max_in_flight = max(self.stats.max_in_flight, self._in_flight.peak)
                     response = self._http.get(url, params=params)
+                # httpx leaves each response in a reference cycle with its spent stream; drop the stream,
+                # so a page's body is freed as soon as the page is read, not at the next full collection
+                response.stream = _SPENT
                 self.stats.add(bytes=len(response.content))
                 self.last_date = response.headers.get("date", self.last_date)
                 found = error_for_response(response, now=self._clock())
@@ -384,6 +387,9 @@ class OneRosterClient:
             else:
                 self._timed_sleep(delay)
                 waited += delay
+
+
+_SPENT = httpx.ByteStream(b"")
 
 
 class _Abandoned(Exception):
