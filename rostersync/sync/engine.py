@@ -39,7 +39,9 @@ import datetime
 import gc
 import logging
 import threading
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import Engine
 
@@ -57,7 +59,7 @@ from ..store.connections import (
     get_connection_by_id,
     set_last_applied_run,
 )
-from ..store.engine import begin_write
+from ..store.engine import begin_write, shares_one_connection
 from ..store.locks import sync_lock
 from ..store.tables import OP_ABSENT, OP_CREATE, OP_DELETE, OP_NONE, OP_SAME, OP_SKIP, OP_UPDATE
 from ..store.types import UTC
@@ -212,16 +214,16 @@ class SyncEngine:
                                      + (f": {first.message}" if first else ""),
                                      fix=first.fix if first else None), reads)
             return
-        held = self._diff(conn, run_id, mode, checkpoints, issues, reads)
-        if dry_run:
-            with begin_write(self.engine, foreign_keys=False) as db:
-                staging.clear_run(db=db, run_id=run_id)
-                store_runs.update_run(db=db, run_id=run_id, state=store_runs.DISCARDED, finished_at=self.clock())
-        elif held:
-            with begin_write(self.engine) as db:
-                store_runs.update_run(db=db, run_id=run_id, state=store_runs.HELD, finished_at=self.clock())
+        diff = self._diff(conn, run_id, mode, checkpoints, issues, reads)
+        if dry_run or diff.held:
+            with begin_write(self.engine, foreign_keys=not dry_run) as db:
+                diff.record_references(db, staging.unresolved_references(db=db, run_id=run_id, connection_id=conn.id))
+                if dry_run:
+                    staging.clear_run(db=db, run_id=run_id)
+                store_runs.update_run(db=db, run_id=run_id, finished_at=self.clock(),
+                                      state=store_runs.DISCARDED if dry_run else store_runs.HELD)
         else:
-            self._apply(run_id, conn.id, conn.last_applied_run_id)
+            self._apply(run_id, conn.id, conn.last_applied_run_id, diff=diff)
 
     def _fetch(self, conn: StoredConnection, run_id: int, mode: str, checkpoints: Mapping[str, datetime.datetime],
                issues: IssueLog, reads: dict[str, CollectionRead], progress: Progress | None) -> None:
@@ -250,9 +252,10 @@ class SyncEngine:
                 close()
 
     def _diff(self, conn: StoredConnection, run_id: int, mode: str, checkpoints: Mapping[str, datetime.datetime],
-              issues: IssueLog, reads: Mapping[str, CollectionRead]) -> bool:
-        """Classify the staged rows, count, check references, guard; record it all on the run.
-        Returns True when the guard holds the run."""
+              issues: IssueLog, reads: Mapping[str, CollectionRead]) -> _Diff:
+        """Classify the staged rows, count, guard; record it all on the run. References are
+        checked afterwards (:meth:`_Diff.record_references`): they never hold a run, so an
+        applied run counts them while it applies."""
         warnings = [r.error for r in reads.values() if r.error is not None]
         if mode == "full":
             warnings += [
@@ -266,20 +269,18 @@ class SyncEngine:
                 staging.mark_absent(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
             counts = {kind: _counts(staging.op_counts(db=db, kind=kind, run_id=run_id)) for kind in SYNC_ORDER}
             warnings += _duplicate_issues(db, run_id)
-            unresolved = staging.unresolved_references(db=db, run_id=run_id, connection_id=conn.id)
-            warnings += [_unresolved_issue(u) for u in unresolved]
             reasons = hold_reasons(counts, staging.live_counts(db=db, connection_id=conn.id), Thresholds.of(conn))
+            diff = _Diff(run_id, bool(reasons), warnings, issues.finish())
             store_runs.update_run(
                 db=db, run_id=run_id,
                 records_read=sum(r.records for r in reads.values()),
                 counts={kind.value: c.to_dict() for kind, c in counts.items()},
                 collections={name: r.to_dict() for name, r in reads.items()},
-                unresolved={u.ref.label: {"count": u.count, "examples": u.examples} for u in unresolved},
-                warnings=[w.to_dict() for w in warnings + issues.finish()],
+                warnings=diff.warnings(),
                 hold_reasons=reasons,
                 pending_checkpoints=_new_checkpoints(reads, checkpoints),
             )
-        return bool(reasons)
+        return diff
 
     def _reader(self, conn: StoredConnection):
         secrets = conn.secrets(self.vault)
@@ -299,23 +300,43 @@ class SyncEngine:
         return [kind for kind in SYNC_ORDER
                 if kind in by_kind and all(r.state == COMPLETE for r in by_kind[kind])]
 
-    def _apply(self, run_id: int, connection_id: int, expected_base: int | None) -> None:
+    def _apply(self, run_id: int, connection_id: int, expected_base: int | None, *, diff: _Diff | None = None) -> None:
+        """Apply the run in one transaction. With ``diff`` (a run just read, not yet checked for
+        references), the references are counted on a second connection meanwhile (reading the
+        staged tables and the roster as committed before the apply, which gives the same answer
+        as after it) and recorded in the same transaction."""
         now = self.clock()
-        with begin_write(self.engine) as db:
-            conn = get_connection_by_id(db=db, connection_id=connection_id)
-            if conn.last_applied_run_id != expected_base:
-                raise StoreMoved(run_id, conn.last_applied_run_id)
-            run = store_runs.get_run(db=db, run_id=run_id)
-            apply_staged(db=db, run_id=run_id, connection_id=connection_id, now=now)
-            set_checkpoints(
-                db=db, connection_id=connection_id, run_id=run_id, now=now,
-                values={name: datetime.datetime.fromisoformat(v) for name, v in run.pending_checkpoints.items()},
-            )
-            set_last_applied_run(db=db, connection_id=connection_id, run_id=run_id)
-            store_runs.update_run(db=db, run_id=run_id, state=store_runs.APPLIED,
-                                  finished_at=run.finished_at or now)
+        counting = None
+        if diff is not None and not shares_one_connection(self.engine):
+            counting = _Background(lambda: self._count_references(run_id, connection_id))
+        try:
+            with begin_write(self.engine) as db:
+                conn = get_connection_by_id(db=db, connection_id=connection_id)
+                if conn.last_applied_run_id != expected_base:
+                    raise StoreMoved(run_id, conn.last_applied_run_id)
+                if diff is not None and counting is None:
+                    diff.record_references(db, staging.unresolved_references(
+                        db=db, run_id=run_id, connection_id=connection_id))
+                run = store_runs.get_run(db=db, run_id=run_id)
+                apply_staged(db=db, run_id=run_id, connection_id=connection_id, now=now)
+                set_checkpoints(
+                    db=db, connection_id=connection_id, run_id=run_id, now=now,
+                    values={name: datetime.datetime.fromisoformat(v) for name, v in run.pending_checkpoints.items()},
+                )
+                set_last_applied_run(db=db, connection_id=connection_id, run_id=run_id)
+                if counting is not None:
+                    diff.record_references(db, counting.result())
+                store_runs.update_run(db=db, run_id=run_id, state=store_runs.APPLIED,
+                                      finished_at=run.finished_at or now)
+        finally:
+            if counting is not None:
+                counting.wait()
         with begin_write(self.engine, foreign_keys=False) as db:
             staging.clear_run(db=db, run_id=run_id)
+
+    def _count_references(self, run_id: int, connection_id: int) -> list[staging.Unresolved]:
+        with self.engine.connect() as db:
+            return staging.unresolved_references(db=db, run_id=run_id, connection_id=connection_id)
 
     def _held(self, run_id: int, *, db=None):
         if db is None:
@@ -351,6 +372,49 @@ class SyncEngine:
                 self._fail(run_id, error, {})
         except Exception:  # the original error matters more; the next run cleans up
             pass
+
+
+@dataclass
+class _Diff:
+    """What :meth:`SyncEngine._diff` decided, and the run's warnings around the reference check."""
+
+    run_id: int
+    held: bool
+    head: list[Issue]  # failed and empty collections, duplicates
+    tail: list[Issue]  # malformed records and field problems
+
+    def warnings(self, unresolved: Sequence[staging.Unresolved] = ()) -> list[dict[str, Any]]:
+        return [w.to_dict() for w in [*self.head, *(_unresolved_issue(u) for u in unresolved), *self.tail]]
+
+    def record_references(self, db, unresolved: Sequence[staging.Unresolved]) -> None:
+        store_runs.update_run(
+            db=db, run_id=self.run_id, warnings=self.warnings(unresolved),
+            unresolved={u.ref.label: {"count": u.count, "examples": u.examples} for u in unresolved},
+        )
+
+
+class _Background:
+    """``work()`` on a daemon thread; :meth:`result` returns what it returned or raises what it raised."""
+
+    def __init__(self, work: Callable[[], Any]) -> None:
+        self._work, self._value, self._error = work, None, None
+        self._thread = threading.Thread(target=self._run, name="rostersync-references", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            self._value = self._work()
+        except BaseException as exc:  # re-raised by result()
+            self._error = exc
+
+    def wait(self) -> None:
+        self._thread.join()
+
+    def result(self) -> Any:
+        self.wait()
+        if self._error is not None:
+            raise self._error
+        return self._value
 
 
 def _not_read(name: str, since: datetime.datetime | None, cause: CollectionRead) -> CollectionRead:
