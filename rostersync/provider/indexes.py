@@ -105,13 +105,19 @@ class Indexes:
 
     # -- indexes ------------------------------------------------------------
 
-    def selection(self, resource: Resource, version: Version, records: Sequence[Mapping]) -> Positions:
-        """Positions of the records ``resource`` lists (all of them without an implicit selection)."""
+    def selection(self, resource: Resource, version: Version, records: Sequence[Mapping],
+                  source: object = None) -> Positions:
+        """Positions of the records ``resource`` lists (all of them without an implicit selection);
+        from ``source.selection`` when the source offers it (see :class:`.source.RecordSource`)."""
         predicate = selection_predicate(resource, version)
         if predicate is None:
             return range(len(records))
+        quick = getattr(source, "selection", None)
 
         def build() -> Positions:
+            found = quick(resource, version) if quick is not None else None
+            if found is not None:
+                return found
             return array("q", (i for i, r in enumerate(records) if predicate(r)))
 
         return self._memo(("selection", resource.name, version), build)  # type: ignore[return-value]

@@ -115,7 +115,7 @@ class OneRosterService:
         if route.nested is not None:
             base = nested_positions(route, self.version, self.source, idx)
         else:
-            base = idx.selection(resource, self.version, records)
+            base = idx.selection(resource, self.version, records, self.source)
         positions = base
         if q.filter is not None or q.sort:
             positions = idx.cached((route.key, q.result_key), lambda: self._select(base, records, q))

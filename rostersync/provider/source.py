@@ -15,6 +15,11 @@ class RecordSource(Protocol):
     ``revision`` must change whenever the data changes: the provider keys its
     indexes and result caches on it. ``records`` returns a stable order (the
     natural order of unsorted pages) and may render items lazily on access.
+
+    A source that renders lazily may also offer ``selection(resource, version)``:
+    the positions in ``records(resource.kind, version)`` of the records an
+    implicit selection (``/students``: role student) lists, found without
+    rendering every record, or None to let the provider filter them.
     """
 
     revision: int

@@ -91,6 +91,16 @@ class District:
             self._views[(kind, version)] = view
         return view
 
+    def selection(self, resource: Any, version: Version | str) -> Sequence[int] | None:
+        """Positions in :meth:`records` of the users ``/students`` or ``/teachers`` lists, read from
+        the roster without rendering a record; None for any other selection."""
+        version = _version(version)
+        wanted = {("role", "student"): STUDENT, ("role", "teacher"): TEACHER}.get(resource.select)
+        if resource.kind is not Kind.USER or wanted is None:
+            return None
+        role = self._roster.people.role
+        return array("q", (i for i, slot in enumerate(self._rows(Kind.USER, version)) if role[slot] == wanted))
+
     def count(self, kind: Kind | str) -> int:
         return len(self.records(kind, Version.V1P1))
 

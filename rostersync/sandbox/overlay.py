@@ -10,10 +10,13 @@ being streamed is not disturbed by a later insertion.
 from __future__ import annotations
 
 import threading
+from array import array
 from collections.abc import Sequence
 from typing import Any
 
 from ..oneroster.kinds import Kind, Version
+from ..oneroster.resources import Resource
+from ..provider.indexes import selection_predicate
 
 
 class _Prefixed(Sequence):
@@ -61,6 +64,16 @@ class OverlaySource:
         rest = self.district.records(kind, version)
         front = self._front.get((kind, version))
         return _Prefixed(front, rest) if front else rest
+
+    def selection(self, resource: Resource, version: Version) -> Sequence[int] | None:
+        """The district's :meth:`~rostersync.sandbox.district.District.selection`, after the inserted records."""
+        found = self.district.selection(resource, version)
+        front = self._front.get((resource.kind, version))
+        if found is None or not front:
+            return found
+        predicate = selection_predicate(resource, version)
+        return array("q", [*(i for i, r in enumerate(front) if predicate is None or predicate(r)),
+                           *(len(front) + p for p in found)])
 
     def get(self, kind: Kind, sourced_id: str, version: Version) -> dict | None:
         found = self._by_id.get((kind, version), {}).get(sourced_id)

@@ -266,3 +266,24 @@ def test_bad_arguments_are_refused_with_what_and_where():
         d.changed_since(Kind.USER, "yesterday", V11)
     with pytest.raises(SandboxError, match="day 1"):
         d.changes(1)
+
+
+@pytest.mark.parametrize("version", [Version.V1P1, Version.V1P2])
+def test_students_and_teachers_are_selected_without_rendering_exactly_as_the_filter_selects(version):
+    from rostersync.oneroster.resources import RESOURCES
+    from rostersync.provider.indexes import selection_predicate
+    from rostersync.sandbox.overlay import OverlaySource
+
+    district = generate(seed=8, students=120)
+    district.advance(5)  # withdrawals and new staff change who is listed
+    source = OverlaySource(district)
+    teacher = next(r for r in source.records(Kind.USER, version) if "teacher" in str(r))
+    source.insert_copy(Kind.USER, version, teacher, stamp="2030-01-01T00:00:00.000Z")
+    for name in ("students", "teachers"):
+        resource = RESOURCES[name]
+        predicate = selection_predicate(resource, version)
+        records = source.records(resource.kind, version)
+        expected = [i for i, record in enumerate(records) if predicate(record)]
+        assert list(source.selection(resource, version)) == expected
+        assert expected
+    assert source.selection(RESOURCES["classes"], version) is None
