@@ -66,8 +66,12 @@ class StagingProcess:
             [sys.executable, "-I", str(_CHILD)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL, close_fds=True,
         )
-        self._send(("open", str(path), [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}"]))
-        self._receive()
+        try:
+            self._send(("open", str(path), [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}"]))
+            self._receive()
+        except StagingFailed:
+            self.close()
+            raise
 
     @property
     def pid(self) -> int:

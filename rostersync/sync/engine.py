@@ -232,7 +232,10 @@ class SyncEngine:
         process = None
         try:
             if self.staging_process:
-                process = stagewriter.StagingProcess(self.engine)
+                try:
+                    process = stagewriter.StagingProcess(self.engine)
+                except (OSError, stagewriter.StagingFailed) as exc:  # stage from a thread instead
+                    log.warning("the staging writer process did not start (%s); staging in this process", exc)
             unreachable = None  # a collection that could not reach the provider at all
             for name, since in self._plan(mode, checkpoints):
                 if unreachable is not None:  # every other collection would spend its retries the same way

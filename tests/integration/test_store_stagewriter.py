@@ -171,3 +171,19 @@ def test_a_sync_into_a_sqlite_file_stages_through_the_child_and_applies_the_dist
     assert len(children) == 1
     assert first.total.created == first.records_read == sum(len(v) for v in district_collections(district).values())
     assert second.total.created == second.total.updated == second.total.deleted == 0
+
+
+def test_a_staging_process_that_cannot_start_leaves_the_sync_to_stage_in_process(tmp_path, vault, monkeypatch):
+    from rostersync.store import stagewriter
+    from rostersync.store.connections import add_connection
+    from rostersync.sync import SyncEngine
+
+    engine = _store(tmp_path)
+    with begin_write(engine) as db:
+        add_connection(db=db, vault=vault, name="district", settings={"base_url": "https://x.test"},
+                       secrets={"client_secret": "harness-secret-1234"})
+    monkeypatch.setattr(stagewriter, "_CHILD", tmp_path / "missing.py")  # the child exits at once
+    reader = FakeReader.from_district(generate(seed=5, students=20))
+    result = SyncEngine(engine=engine, vault=vault, reader_factory=reader.factory).run("district")
+    assert result.state == "applied"
+    assert result.total.created == result.records_read > 0
