@@ -16,12 +16,13 @@ rules and its bookkeeping) and the ``sync_schedules`` table
 :mod:`.planner` (due orders, overview), :mod:`.runner`, :mod:`.app`
 (procrastinate), :mod:`.worker`, :mod:`.pg`, :mod:`.embedded`,
 :mod:`.services` (wiring to the store and the sync engine), :mod:`.control`
-(pause, resume, retry, schedule changes).
+(pause, resume, retry, schedule changes), :mod:`.notices` (held and failed
+runs announced).
 
 A run that ends held for review, or an order that stops failing, is announced
 through ``JobServices.announce`` (:class:`RunEnded`); :func:`build_job_services`
-wires it to the dashboard's notifications and signed webhook
-(:mod:`rostersync.web.run_notices`).
+wires it to the dashboard's notifications and the signed webhook
+(:mod:`rostersync.jobs.notices`, :mod:`rostersync.notify`).
 """
 
 from .app import build_job_app, enqueue_due, enqueue_order

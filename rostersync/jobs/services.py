@@ -12,6 +12,7 @@ from ..store.connections import get_connection_by_id
 from ..sync import ConnectionPaused, RunResult, SyncEngine
 from ..sync.reader import ReaderFactory
 from .model import Announce, JobServices, SyncReport
+from .notices import run_notifier
 
 
 def report_from_result(result: RunResult) -> SyncReport:
@@ -71,13 +72,11 @@ def build_job_services(
 
     The store is not migrated here and the key must exist (the sync engine only reads it). Runs that
     end held or failed are announced by ``announce``, by default the dashboard's notifications and
-    webhook (:mod:`rostersync.web.run_notices`).
+    webhook (:mod:`rostersync.jobs.notices`).
     """
     core = shared if shared is not None else build_services(settings, engine=engine, reader_factory=reader_factory,
                                                             migrate=False, create_key=False)
     if announce is None:
-        from ..web.run_notices import run_notifier  # the dashboard's notifications and webhook
-
         announce = run_notifier(settings, engine=core.engine, vault=core.vault)
     return JobServices(
         engine=core.engine,

@@ -28,7 +28,10 @@ Modules: :mod:`.engine` (engines, migrations), :mod:`.tables` (schema),
 (change feed), :mod:`.checkpoints`, :mod:`.locks` (one sync per connection),
 :mod:`.staging` and :mod:`.apply` (used by the sync engine),
 :mod:`.dashboard` (what the dashboard shows about runs),
-:mod:`.schedule_tables` (the scheduler) and :mod:`.web_tables` (the web server).
+:mod:`.schedule_tables` (the scheduler), :mod:`.web_tables` (the web server's
+tables) and their queries: :mod:`.staff` (accounts, sessions, logins),
+:mod:`.districts` (districts, intake links), :mod:`.activity` (audit log,
+notifications) and :mod:`.webhooks`.
 
 Besides what this package exports, for listings over many connections and
 the dashboard::

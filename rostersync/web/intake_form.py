@@ -13,6 +13,7 @@ import datetime
 from dataclasses import dataclass, field
 from typing import Mapping
 
+from ..netguard import NetPolicy, preflight
 from ..source.connection import (
     SIGNATURE_METHODS,
     ConnectionSpec,
@@ -20,7 +21,6 @@ from ..source.connection import (
     OAuth2Credentials,
     normalize_base_url,
 )
-from .netguard import NetPolicy, preflight
 from .security import mask
 
 PROVIDERS = {"infinite_campus": "Infinite Campus", "generic": "Another OneRoster provider"}

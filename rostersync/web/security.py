@@ -16,6 +16,8 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from ..notify import sign_payload  # noqa: F401 - the webhook signature, re-exported
+
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = _hasher.hash("rostersync: no such user")
@@ -32,15 +34,6 @@ MIN_PASSWORD_LENGTH = 12
 
 def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc)
-
-
-def as_utc(value: datetime.datetime | None) -> datetime.datetime | None:
-    """``value`` as an aware UTC datetime (SQLite hands back naive ones)."""
-    if value is None:
-        return None
-    if value.tzinfo is None:
-        return value.replace(tzinfo=datetime.timezone.utc)
-    return value.astimezone(datetime.timezone.utc)
 
 
 def hash_password(password: str) -> str:
@@ -92,9 +85,3 @@ def mask(secret: str | None) -> str:
 def last4(secret: str | None) -> str:
     """The last four characters of a long secret, else nothing."""
     return secret[-4:] if secret and len(secret) >= 12 else ""
-
-
-def sign_payload(secret: str, timestamp: str, body: bytes) -> str:
-    """HMAC-SHA256 over ``"<timestamp>.<body>"``, hex, as webhook receivers verify it."""
-    message = timestamp.encode("ascii") + b"." + body
-    return hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()

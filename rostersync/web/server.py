@@ -18,9 +18,9 @@ import time
 import uvicorn
 
 from ..errors import ConfigError
+from ..netguard import GuardedTransport, NetPolicy
 from ..services import build_services
 from ..settings import Settings
-from .netguard import GuardedTransport, NetPolicy
 from .services import WebServices, build_web_services
 
 log = logging.getLogger(__name__)

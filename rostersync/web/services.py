@@ -21,6 +21,8 @@ from typing import Any, Callable, Protocol
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
+from ..netguard import GuardedTransport, NetPolicy
+from ..notify import WebhookSender
 from ..services import Services, build_services
 from ..settings import Settings
 from ..source.connection import ConnectionSpec
@@ -28,8 +30,6 @@ from ..store import connections as store_connections
 from ..store.errors import ConnectionNotFound
 from ..vault import Vault
 from .links import DEFAULT_LINK_LIFETIME, District
-from .netguard import GuardedTransport, NetPolicy
-from .webhook import WebhookSender
 
 log = logging.getLogger(__name__)
 
