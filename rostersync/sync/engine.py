@@ -10,12 +10,17 @@
 * **plan**: a full run reads every collection of ``SYNC_RESOURCES`` whole; a
   delta run reads each since its checkpoint minus the overlap window (1 hour;
   a collection without a checkpoint is read whole).
-* **fetch/stage**: records are staged on disk in batches (:mod:`.fetch`).
+* **fetch/stage**: records are staged on disk in batches (:mod:`.fetch`), from
+  a child process on a SQLite file store (:mod:`rostersync.store.stagewriter`).
+  A collection that cannot reach the provider at all (no connection, no answer
+  in time) ends the reading: the rest are recorded as not read, not retried
+  one by one.
 * **diff**: in SQL (:mod:`rostersync.store.staging`), each record classified
   as it is staged. Deletions come from ``tobedeleted`` and, in full runs
   only, from absence, for kinds whose every collection came back complete and
   non-empty (users need both students and teachers). References to unknown
-  records are counted, never fatal.
+  records are counted, never fatal; they never hold a run, so an applied run
+  counts them on a second connection while it applies.
 * **guard**: :mod:`.guard`; a held run keeps its staged diff for
   :meth:`SyncEngine.approve` (refused if another run was applied since) or
   :meth:`SyncEngine.discard`.
@@ -40,6 +45,7 @@ import gc
 import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -309,9 +315,10 @@ class SyncEngine:
         staged tables and the roster as committed before the apply, which gives the same answer
         as after it) and recorded in the same transaction."""
         now = self.clock()
-        counting = None
+        pool = counting = None
         if diff is not None and not shares_one_connection(self.engine):
-            counting = _Background(lambda: self._count_references(run_id, connection_id))
+            pool = ThreadPoolExecutor(1, thread_name_prefix="rostersync-references")
+            counting = pool.submit(self._count_references, run_id, connection_id)
         try:
             with begin_write(self.engine) as db:
                 conn = get_connection_by_id(db=db, connection_id=connection_id)
@@ -332,8 +339,8 @@ class SyncEngine:
                 store_runs.update_run(db=db, run_id=run_id, state=store_runs.APPLIED,
                                       finished_at=run.finished_at or now)
         finally:
-            if counting is not None:
-                counting.wait()
+            if pool is not None:
+                pool.shutdown(wait=True)
         with begin_write(self.engine, foreign_keys=False) as db:
             staging.clear_run(db=db, run_id=run_id)
 
@@ -394,30 +401,6 @@ class _Diff:
             db=db, run_id=self.run_id, warnings=self.warnings(unresolved),
             unresolved={u.ref.label: {"count": u.count, "examples": u.examples} for u in unresolved},
         )
-
-
-class _Background:
-    """``work()`` on a daemon thread; :meth:`result` returns what it returned or raises what it raised."""
-
-    def __init__(self, work: Callable[[], Any]) -> None:
-        self._work, self._value, self._error = work, None, None
-        self._thread = threading.Thread(target=self._run, name="rostersync-references", daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            self._value = self._work()
-        except BaseException as exc:  # re-raised by result()
-            self._error = exc
-
-    def wait(self) -> None:
-        self._thread.join()
-
-    def result(self) -> Any:
-        self.wait()
-        if self._error is not None:
-            raise self._error
-        return self._value
 
 
 def _not_read(name: str, since: datetime.datetime | None, cause: CollectionRead) -> CollectionRead:
