@@ -31,8 +31,8 @@ from ..source.errors import ConnectionDropped, Timeout
 from ..store import staging
 from ..store.engine import begin_write, shares_one_connection
 from ..store.stagewriter import StagingFailed, StagingProcess
-from .reader import RosterReader
 from .fastrows import fast_values
+from .reader import RosterReader
 from .result import Issue
 from .rows import RowRefused, skipped_values, staged_values
 

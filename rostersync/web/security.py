@@ -16,8 +16,6 @@ import secrets
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
-from ..notify import sign_payload  # noqa: F401 - the webhook signature, re-exported
-
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so timing does not tell.
 _DUMMY_HASH = _hasher.hash("rostersync: no such user")

@@ -13,13 +13,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Connection
 
 from ..netguard import NetPolicy, preflight
-from ..notify import (  # noqa: F401 - re-exported: the web server sends events with these
-    SIGNATURE_HEADER,
-    TIMESTAMP_HEADER,
-    WebhookSender,
-    seal_secret,
-    signed_request,
-)
+from ..notify import seal_secret
 from ..store import webhooks as store_webhooks
 from ..vault import Vault
 from .security import last4

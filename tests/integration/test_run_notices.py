@@ -31,8 +31,8 @@ from rostersync.vault import Vault, generate_key
 from rostersync.web import links, webhook
 from rostersync.web.activity import recent_notifications
 from rostersync.web.app import create_app
-from rostersync.web.netguard import NetPolicy
-from rostersync.web.run_notices import run_notifier
+from rostersync.jobs.notices import run_notifier
+from rostersync.netguard import NetPolicy
 from rostersync.web.server import build_server_services
 from rostersync.web.testing import WebhookReceiver, add_staff, local_settings, sign_in
 

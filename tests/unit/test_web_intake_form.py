@@ -7,9 +7,10 @@ import datetime
 from rostersync.source.connection import OAuth1Credentials, OAuth2Credentials
 from rostersync.web import intake_form
 from rostersync.web.findings import from_report, has_errors
-from rostersync.web.netguard import NetPolicy
+from rostersync.netguard import NetPolicy
 from rostersync.web.queries import expiry_warning
-from rostersync.web.security import mask, new_token, sign_payload, token_hash
+from rostersync.notify import sign_payload
+from rostersync.web.security import mask, new_token, token_hash
 
 PUBLIC = NetPolicy(resolver=lambda host, port: ["93.184.215.14"])
 

@@ -6,7 +6,7 @@ import httpx
 import pytest
 
 from rostersync.settings import Settings
-from rostersync.web.netguard import (
+from rostersync.netguard import (
     AddressRefused,
     GuardedTransport,
     NetPolicy,
