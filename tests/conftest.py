@@ -7,10 +7,18 @@ database cloned from it for one test and dropped afterwards (clones are made
 ahead and dropped on a background thread); ``empty_pg_url`` is an empty one. When the server is
 unreachable, PostgreSQL tests fail under CI (``CI=true``) and are skipped
 elsewhere. Mark such tests ``@pytest.mark.postgres``.
+
+Logging: a command run in-process (``CliRunner``) calls
+:func:`rostersync.log.configure_logging`, which changes the process-wide root
+logger: a handler on the ``sys.stderr`` of that moment (the runner's, closed
+when the command returns) and a level (``INFO`` for ``serve``). ``_isolated_logging``
+undoes both after every test, so one test's command cannot write "Logging
+error" tracebacks into a later test's output.
 """
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
 from collections import deque
@@ -21,6 +29,23 @@ import pytest
 from sqlalchemy.engine import make_url
 
 PG_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+# The loggers whose level configure_logging sets ("" is the root logger).
+_CONFIGURED_LOGGERS = ("", "httpx", "httpcore")
+
+
+@pytest.fixture(autouse=True)
+def _isolated_logging() -> Iterator[None]:
+    """Put the logging that configure_logging changes back as it was before the test."""
+    levels = {name: logging.getLogger(name).level for name in _CONFIGURED_LOGGERS}
+    yield
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        if getattr(handler, "_rostersync", False):  # configure_logging's mark on its handler
+            root.removeHandler(handler)
+            handler.close()
+    for name, level in levels.items():
+        logging.getLogger(name).setLevel(level)
 
 
 def _admin_dsn(url: str) -> str:

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 
 from rostersync.jobs.control import pause, resume, set_schedule
 from rostersync.jobs.pg import conninfo_from_url, ensure_job_schema
@@ -39,9 +39,10 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 
 # A worker process with test-sized timings: heartbeats every 0.5 s, presumed dead
-# after 3 s, a scheduler tick every second, retries after 0.5 s, and refused
-# credentials tried twice before the connection goes to Error. argv: name, concurrency.
-WORKER = """
+# after 3 s (looked for every 0.5 s), a scheduler tick every second, retries after 0.5 s,
+# and refused credentials tried twice before the connection goes to Error. argv: name, concurrency.
+STALLED_AFTER, REAP_EVERY = 3.0, 0.5
+WORKER = f"""
 import sys
 from rostersync.jobs.services import build_job_services
 from rostersync.jobs.worker import WorkerOptions, run_worker
@@ -52,8 +53,8 @@ from rostersync.settings import Settings
 configure_logging("INFO")
 settings = Settings()
 retry = RetryPolicy(max_attempts=3, base_delay=0.5, max_delay=1.0, terminal_attempts=2)
-options = WorkerOptions(name=sys.argv[1], concurrency=int(sys.argv[2]), heartbeat=0.5, stalled_after=3.0,
-                        reap_every=0.5, poll=0.2, tick_seconds=1)
+options = WorkerOptions(name=sys.argv[1], concurrency=int(sys.argv[2]), heartbeat=0.5,
+                        stalled_after={STALLED_AFTER}, reap_every={REAP_EVERY}, poll=0.2, tick_seconds=1)
 run_worker(settings, options, services=build_job_services(settings, retry=retry))
 """
 
@@ -117,12 +118,23 @@ class Night:
         with self.engine.connect() as db:
             return schedule_row(db=db, connection_id=connection_id)
 
+    def db_now(self) -> dt.datetime:
+        """The database's clock, the one procrastinate's heartbeats and stalled-job checks use."""
+        with self.engine.connect() as db:
+            return db.execute(text("SELECT clock_timestamp()")).scalar_one()
+
+    def heartbeats(self) -> list[dt.datetime]:
+        """The last heartbeat of every worker procrastinate still counts as registered."""
+        with self.engine.connect() as db:
+            return list(db.execute(text("SELECT last_heartbeat FROM procrastinate.procrastinate_workers")).scalars())
+
     def wait_for(self, what: str, predicate, timeout: float = 40.0) -> None:
         deadline = time.monotonic() + timeout
         while not predicate():
             for name, proc in self.workers.items():
-                if proc.poll() is not None and proc.returncode != -signal.SIGKILL:
-                    pytest.fail(f"worker {name} exited ({proc.returncode}):\n{self.log(name)[-3000:]}")
+                # A worker told to stop may do the awaited thing and exit between the two looks.
+                if proc.poll() is not None and proc.returncode != -signal.SIGKILL and not predicate():
+                    pytest.fail(f"worker {name} exited ({proc.returncode}) before {what}:\n{self.log(name)[-3000:]}")
             if time.monotonic() > deadline:
                 logs = "\n".join(f"--- {n}\n{self.log(n)[-2000:]}" for n in self.workers)
                 pytest.fail(f"timed out waiting for {what}\n{logs}")
@@ -229,15 +241,25 @@ def test_a_worker_killed_mid_sync_leaves_its_job_to_another_worker(night):
 
 
 def test_a_worker_told_to_stop_finishes_its_sync_and_is_not_taken_for_dead(night):
-    conn, box = night.add_district("long", seed=8, faults={"delay": 0.8})
+    # Every API response takes 2 s: the sync (nine API requests, ~18 s) cannot end on its own while the
+    # test watches; the delay is lifted once the leaving worker has been stopping for long enough.
+    conn, box = night.add_district("long", seed=8, faults={"delay": 2.0})
     leaving = night.start_worker("leaving")
     night.wait_for("the sync to be under way", lambda: night.runs(conn.id) == [("full", "running")], timeout=30)
     night.start_worker("watcher")  # would requeue the sync if the leaving worker looked dead
     night.wait_for("the watcher to start", lambda: "Starting worker" in night.log("watcher"))
-    leaving.send_signal(signal.SIGTERM)  # graceful: the sync goes on for longer than stalled_after (3 s)
+    leaving.send_signal(signal.SIGTERM)  # graceful: procrastinate stops its own heartbeats, the sync goes on
+    night.wait_for("the leaving worker to take the stop", lambda: "Stop requested" in night.log("leaving"))
+    # Both workers still beat, on the database's clock, past the moment the leaving one would look
+    # dead, and the watcher's reaper (every REAP_EVERY s) has looked for stalled jobs since then.
+    mark = night.db_now() + dt.timedelta(seconds=STALLED_AFTER + 2 * REAP_EVERY)
+    night.wait_for("both workers to beat past the stalled mark", lambda: (
+        len(beats := night.heartbeats()) == 2 and min(beats) > mark))
+    assert night.runs(conn.id) == [("full", "running")]  # the sync outlived stalled_after after the stop
+    box.faults.set(delay=0.0)
     night.wait_for("the sync to finish", lambda: night.outcome(conn.id) is not None
                    and night.outcome(conn.id).last_outcome == "synced")
-    assert leaving.wait(15) == 0
+    assert leaving.wait(30) == 0
     assert night.runs(conn.id) == [("full", "applied")]
     assert ": synced (run" in night.log("leaving")
     assert "requeued job" not in night.log("watcher")
