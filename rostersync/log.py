@@ -104,9 +104,26 @@ class RedactingFormatter(logging.Formatter):
         return redact(super().format(record))
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is when a record is logged (a test runner or a daemon
+    may replace it after logging was configured; a handler holding the old one would fail)."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property  # type: ignore[override]
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value) -> None:  # StreamHandler's constructor assigns it
+        pass
+
+
 def configure_logging(level: str = "INFO", *, as_json: bool = False, stream=None) -> logging.Handler:
-    """Send rostersync's (and its libraries') logs through a redacting handler."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Send rostersync's (and its libraries') logs through a redacting handler (to ``stream``, or
+    to the current ``sys.stderr``)."""
+    handler = logging.StreamHandler(stream) if stream is not None else _StderrHandler()
     handler.setFormatter(RedactingFormatter(as_json=as_json))
     root = logging.getLogger()
     for old in list(root.handlers):

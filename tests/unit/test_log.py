@@ -52,3 +52,23 @@ def test_json_logs_are_redacted_too():
 def test_redact_leaves_ordinary_text_alone():
     text = "synced 1200 students for district Springfield in 3.2 s"
     assert redact(text) == text
+
+
+def test_logging_follows_stderr_when_it_is_replaced(capsys):
+    import io
+    import logging
+    import sys
+
+    from rostersync.log import configure_logging
+
+    handler = configure_logging("INFO")
+    try:
+        old, replaced = sys.stderr, io.StringIO()
+        sys.stderr = replaced
+        try:
+            logging.getLogger("rostersync.test").info("after the swap")
+        finally:
+            sys.stderr = old
+        assert "after the swap" in replaced.getvalue()
+    finally:
+        logging.getLogger().removeHandler(handler)
