@@ -11,8 +11,10 @@ by side:
 * small pages (limit 100) of /enrollments, one at a time, then 5 at once
   (Infinite Campus's off-peak maximum).
 
-Prints pages/s, records/s and MB/s per pass and the server's peak resident
-memory (VmHWM) next to its memory once the district was built.
+Prints pages/s, records/s and MB/s per pass, the server's CPU time per pass
+(user + system, and per record served: the cost a sync pays when the sandbox
+shares its machine) and the server's peak resident memory (VmHWM) next to its
+memory once the district was built.
 
     ./dev bench sandbox                      # ~1,000,000 records
     ./dev bench sandbox --records 100000     # quick
@@ -52,12 +54,14 @@ class Pass:
     records: int = 0
     bytes: int = 0
     seconds: float = 0.0
+    server_cpu: float = 0.0  # the server process's user + system CPU seconds during the pass
     peak_rss: int = 0
 
     def row(self) -> list[str]:
         s = self.seconds or 1e-9
         return [self.name, f"{self.pages:,}", f"{self.records:,}", f"{self.bytes / 1e6:,.1f}", f"{s:,.1f}",
                 f"{self.pages / s:,.0f}", f"{self.records / s:,.0f}", f"{self.bytes / 1e6 / s:,.1f}",
+                f"{self.server_cpu:,.2f}", f"{self.server_cpu / max(self.records, 1) * 1e6:,.2f}",
                 f"{self.peak_rss / 2**20:,.0f}"]
 
 
@@ -70,6 +74,12 @@ def peak_rss(pid: int) -> int:
     except OSError:
         pass
     return psutil.Process(pid).memory_info().rss
+
+
+def cpu_seconds(pid: int) -> float:
+    """The process's user + system CPU time so far."""
+    times = psutil.Process(pid).cpu_times()
+    return times.user + times.system
 
 
 class Server:
@@ -112,7 +122,7 @@ def full_pass(server: Server, limit: int) -> Pass:
     result = Pass(f"every collection, limit {limit:,}, 1 at a time")
     base = server.creds["base_url"]
     with httpx.Client(headers={"Authorization": f"Bearer {token(server.creds)}"}, timeout=300) as client:
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(server.pid)
         for name in SYNC_RESOURCES:
             url: str | None = f"{base}/{name}?limit={limit}"
             while url:
@@ -122,6 +132,7 @@ def full_pass(server: Server, limit: int) -> Pass:
                 result.bytes += len(response.content)
                 url = response.links.get("next", {}).get("url")
         result.seconds = time.perf_counter() - started
+        result.server_cpu = cpu_seconds(server.pid) - cpu
     result.peak_rss = peak_rss(server.pid)
     return result
 
@@ -142,10 +153,11 @@ def small_pages(server: Server, pages: int, workers: int) -> Pass:
                 result.records += n
                 result.bytes += len(response.content)
 
-        started = time.perf_counter()
+        started, cpu = time.perf_counter(), cpu_seconds(server.pid)
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(one, offsets))
         result.seconds = time.perf_counter() - started
+        result.server_cpu = cpu_seconds(server.pid) - cpu
     result.peak_rss = peak_rss(server.pid)
     return result
 
@@ -178,7 +190,8 @@ def main() -> None:
                   f"({', '.join(f'{k} {v:,}' for k, v in counts.items())}); "
                   f"a full pass reads {sum(counts[RESOURCES[n].kind.value] for n in ('orgs', 'academicSessions', 'demographics', 'users', 'courses', 'classes', 'enrollments')):,}.")
     table = Table(title="rostersync sandbox over loopback HTTP")
-    for column in ("pass", "pages", "records", "MB", "s", "pages/s", "records/s", "MB/s", "server peak RSS MiB"):
+    for column in ("pass", "pages", "records", "MB", "s", "pages/s", "records/s", "MB/s", "server CPU s",
+                   "server CPU us/record", "server peak RSS MiB"):
         table.add_column(column, justify="left" if column == "pass" else "right")
     for p in passes:
         table.add_row(*p.row())

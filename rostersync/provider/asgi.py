@@ -16,7 +16,7 @@ Two seams, both optional and either sync (run in the thread pool) or async:
 from __future__ import annotations
 
 import inspect
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -53,13 +53,47 @@ def base_url_of(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{root}"
 
 
+READ_AHEAD = 64 * 1024  # bytes of a streamed body produced per trip to the thread pool, at least
+
+
+async def read_in_threadpool(body: Iterable[bytes], *, enough: int = READ_AHEAD) -> AsyncIterator[bytes]:
+    """The chunks of a blocking ``body`` iterator, produced in the thread pool ``enough`` bytes or more
+    per trip (an envelope's small opening and closing ride along with its records), sent one by one.
+
+    An exception the iterator raises is raised after the chunks it produced before it are sent.
+    """
+    iterator = iter(body)
+
+    def more() -> tuple[list[bytes], BaseException | None, bool]:
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            for chunk in iterator:
+                chunks.append(chunk)
+                size += len(chunk)
+                if size >= enough:
+                    return chunks, None, False
+        except Exception as exc:  # noqa: BLE001 - re-raised below, once what came before it is sent
+            return chunks, exc, True
+        return chunks, None, True
+
+    done = False
+    while not done:
+        chunks, error, done = await run_in_threadpool(more)
+        for chunk in chunks:
+            yield chunk
+        if error is not None:
+            raise error
+
+
 def to_starlette(response: ProviderResponse, *, head: bool = False) -> Response:
     """A Starlette response streaming ``response.body``."""
     if head:
         return Response(b"", status_code=response.status, headers=response.headers)
     if isinstance(response.body, list | tuple):
         return Response(b"".join(response.body), status_code=response.status, headers=response.headers)
-    return StreamingResponse(iter(response.body), status_code=response.status, headers=response.headers)
+    return StreamingResponse(read_in_threadpool(response.body), status_code=response.status,
+                             headers=response.headers)
 
 
 def create_provider_app(

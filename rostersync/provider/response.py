@@ -1,24 +1,25 @@
 """Framework-agnostic responses: status, headers and a streamed JSON body.
 
 Collections are written with orjson a few thousand records at a time, so a
-50,000-record page never exists as one bytes object. ``Link`` headers carry
-absolute first/prev/next/last URLs that keep the request's other query
-parameters (except OAuth 1.0a signing parameters, which would be stale).
+50,000-record page never exists as one bytes object (:func:`stream_records`).
+``Link`` headers carry absolute first/prev/next/last URLs that keep the
+request's other query parameters (except OAuth 1.0a signing parameters, which
+would be stale).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from itertools import islice
 from urllib.parse import quote
 
 import orjson
 
 from ..oneroster import imsx
+from .source import record_parts
 
 JSON = "application/json"
-CHUNK_RECORDS = 2000
+CHUNK_RECORDS = 2000  # records per chunk of a streamed body
 _DROP_FROM_LINKS = ("limit", "offset", "access_token")
 
 
@@ -45,18 +46,21 @@ def single_response(envelope: str, record: Mapping) -> ProviderResponse:
     return ProviderResponse(200, {"Content-Type": JSON}, [orjson.dumps({envelope: record})])
 
 
-def stream_collection(envelope: str, records: Iterable[Mapping], *, chunk: int = CHUNK_RECORDS) -> Iterator[bytes]:
-    """``{"<envelope>": [...]}`` as chunks of at most ``chunk`` records each."""
-    yield b'{' + orjson.dumps(envelope) + b':['
-    iterator = iter(records)
-    first = True
-    while True:
-        batch = list(islice(iterator, chunk))
-        if not batch:
-            break
-        data = orjson.dumps(batch)
-        yield (b"" if first else b",") + data[1:-1]
-        first = False
+def stream_records(envelope: str, records: Sequence[Mapping], positions: Sequence[int], *,
+                   fields: Sequence[str] = (), chunk: int = CHUNK_RECORDS) -> Iterator[bytes]:
+    """``{"<envelope>": [records[p] for p in positions]}``, each record cut down to ``fields``
+    (see :func:`project`): the opening, one chunk per ``chunk`` records, the closing.
+
+    The records of a chunk are fetched when it is due, and fetched, projected and serialised a
+    few at a time (:func:`.source.record_parts`), so they are freed as soon as they are written.
+    """
+    dumps = orjson.dumps
+    yield b"{" + dumps(envelope) + b":["
+    for start in range(0, len(positions), chunk):
+        pieces = [b""] if start else []  # joined: a comma before every chunk but the first
+        for batch in record_parts(records, positions[start:start + chunk]):
+            pieces.append(dumps(list(project(batch, fields)) if fields else batch)[1:-1])
+        yield b",".join(pieces)
     yield b"]}"
 
 
@@ -69,19 +73,15 @@ def project(records: Iterable[Mapping], fields: Sequence[str]) -> Iterator[Mappi
         yield {name: record[name] for name in fields if name in record}
 
 
-def _url(base_url: str, path: str, kept: Sequence[tuple[str, str]], limit: int, offset: int) -> str:
-    params = [*kept, ("limit", str(limit)), ("offset", str(offset))]
-    query = "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in params)
-    return f"{base_url.rstrip('/')}/{path.lstrip('/')}?{query}"
-
-
 def paging_headers(
     *, base_url: str, path: str, query: Sequence[tuple[str, str]], total: int, limit: int, offset: int
 ) -> dict[str, str]:
     """``X-Total-Count`` and a ``Link`` header with first, prev, next and last."""
-    kept = [(k, v) for k, v in query if k not in _DROP_FROM_LINKS and not k.startswith("oauth_")]
+    kept = "".join(f"{quote(k, safe='')}={quote(v, safe='')}&" for k, v in query
+                   if k not in _DROP_FROM_LINKS and not k.startswith("oauth_"))
+    prefix = f"{base_url.rstrip('/')}/{path.lstrip('/')}?{kept}limit={limit}&offset="
     last = ((total - 1) // limit) * limit if total > 0 else 0
-    url: Callable[[int], str] = lambda o: _url(base_url, path, kept, limit, o)  # noqa: E731
+    url: Callable[[int], str] = lambda o: f"{prefix}{o}"  # noqa: E731
     links = [(url(0), "first")]
     if offset > 0:
         links.append((url(min(max(offset - limit, 0), last)), "prev"))

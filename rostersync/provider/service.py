@@ -19,6 +19,7 @@ import logging
 import threading
 from array import array
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from operator import itemgetter
 
 from ..oneroster import imsx
@@ -35,9 +36,9 @@ from .response import (
     paging_headers,
     project,
     single_response,
-    stream_collection,
+    stream_records,
 )
-from .source import RecordSource
+from .source import RecordSource, record_parts
 
 logger = logging.getLogger(__name__)
 
@@ -122,8 +123,7 @@ class OneRosterService:
 
         total = len(positions)
         page = positions[q.offset:q.offset + q.limit]
-        body = stream_collection(resource.envelope, project((records[i] for i in page), q.fields),
-                                 chunk=self._chunk)
+        body = stream_records(resource.envelope, records, page, fields=q.fields, chunk=self._chunk)
         headers = {"Content-Type": JSON}
         headers.update(paging_headers(base_url=base_url, path=path, query=query, total=total,
                                       limit=q.limit, offset=q.offset))
@@ -132,12 +132,12 @@ class OneRosterService:
     @staticmethod
     def _select(base: Positions, records: Sequence[Mapping], q: Query) -> Positions:
         predicate = compile_filter(q.filter) if q.filter is not None else None
+        each = zip(base, chain.from_iterable(record_parts(records, base)))
         if not q.sort:
-            return array("q", (p for p in base if predicate(records[p])))  # type: ignore[misc]
+            return array("q", (p for p, record in each if predicate(record)))  # type: ignore[misc]
         key = _sort_key(q.sort)
         keyed = []
-        for p in base:
-            record = records[p]
+        for p, record in each:
             if predicate is None or predicate(record):
                 keyed.append((key(record), p))
         keyed.sort(key=itemgetter(0), reverse=q.descending)

@@ -158,13 +158,14 @@ class _OneRosterFront:
             )
         return None
 
-    def after(self, request: Request, response: ProviderResponse) -> ProviderResponse | None:
+    async def after(self, request: Request, response: ProviderResponse) -> ProviderResponse | None:
+        """Faults on a served response (on the event loop: only an insertion renders, in the thread pool)."""
         if response.status != 200 or request.method != "GET":
             return None
         faults = self.site.faults
         if "X-Total-Count" in response.headers:  # a collection
             if faults.config.insert_record:
-                self._maybe_insert(request, response)
+                await run_in_threadpool(self._maybe_insert, request, response)
             faults.strip_headers(response.headers)
         if faults.dropped(_request_key(request)):
             response.body = _cut_short(response.body)

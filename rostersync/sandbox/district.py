@@ -87,7 +87,7 @@ class District:
         kind, version = _kind(kind), _version(version)
         view = self._views.get((kind, version))
         if view is None or view.revision != self.revision:
-            view = RecordView(self._renderer(kind), self._rows(kind, version), version, self.revision)
+            view = RecordView(self._render.many(kind), self._rows(kind, version), version, self.revision)
             self._views[(kind, version)] = view
         return view
 
@@ -110,7 +110,7 @@ class District:
         if not isinstance(sourced_id, str):
             return None
         row = self._find(kind, sourced_id, version)
-        return None if row is None else self._renderer(kind)(row, version)
+        return None if row is None else self._render.many(kind)((row,), version)[0]
 
     def changed_since(self, kind: Kind | str, timestamp: str, version: Version | str) -> list[str]:
         """SourcedIds of served records with ``dateLastModified > timestamp``, sorted."""
@@ -155,14 +155,6 @@ class District:
             self.revision += 1
 
     # internals ------------------------------------------------------------------------
-    def _renderer(self, kind: Kind):
-        r = self._render
-        return {
-            Kind.ORG: r.org, Kind.ACADEMIC_SESSION: r.session, Kind.COURSE: r.course,
-            Kind.CLASS: r.section, Kind.USER: r.user, Kind.DEMOGRAPHICS: r.demographics,
-            Kind.ENROLLMENT: r.enrollment,
-        }[kind]
-
     def _sid(self, kind: Kind, version: Version):
         r, render = self._roster, self._render
         if kind is Kind.ORG:

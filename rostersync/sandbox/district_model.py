@@ -16,7 +16,6 @@ from __future__ import annotations
 from array import array
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
-from functools import lru_cache
 
 from ..errors import Terminal
 
@@ -48,19 +47,32 @@ def day_of(d: date) -> int:
     return d.toordinal() - _EPOCH_ORDINAL
 
 
-@lru_cache(maxsize=4096)
+class _Dates(dict):
+    """``DATES[day]`` is ``YYYY-MM-DD`` of a day number, worked out once per day (a district's
+    dates span a few thousand days: birth dates and the school year)."""
+
+    def __missing__(self, day: int) -> str:
+        text = self[day] = date.fromordinal(day + _EPOCH_ORDINAL).isoformat()
+        return text
+
+
+DATES = _Dates()
+# The time of day in three looked-up pieces: "THH:MM:", "SS." and "mmmZ" (2,500 short strings).
+_HOUR_MINUTE = tuple(f"T{h:02d}:{m:02d}:" for h in range(24) for m in range(60))
+_SECOND = tuple(f"{s:02d}." for s in range(60))
+_MILLI = tuple(f"{m:03d}Z" for m in range(1000))
+
+
 def iso_date(day: int) -> str:
     """``YYYY-MM-DD`` of a day number."""
-    return date.fromordinal(day + _EPOCH_ORDINAL).isoformat()
+    return DATES[day]
 
 
 def iso_ms(ms: int) -> str:
     """ISO 8601 UTC with milliseconds and Z, e.g. ``2026-08-17T14:03:22.517Z``."""
-    day, rem = divmod(ms, DAY_MS)
-    hours, rem = divmod(rem, HOUR_MS)
-    minutes, rem = divmod(rem, 60_000)
-    seconds, millis = divmod(rem, 1000)
-    return f"{iso_date(day)}T{hours:02d}:{minutes:02d}:{seconds:02d}.{millis:03d}Z"
+    rem = ms % DAY_MS
+    minute = rem % 60_000
+    return DATES[ms // DAY_MS] + _HOUR_MINUTE[rem // 60_000] + _SECOND[minute // 1000] + _MILLI[minute % 1000]
 
 
 def parse_timestamp(text: str) -> int:

@@ -85,13 +85,6 @@ def assign_login(roster: Roster, slot: int) -> None:
     people.login[slot] = counter
 
 
-def username(roster: Roster, slot: int) -> str:
-    people = roster.people
-    base = f"{fold(people.given[slot])}.{fold(people.family[slot])}"
-    counter = people.login[slot]
-    return base if counter == 1 else f"{base}{counter}"
-
-
 def _next_person_id(roster: Roster, rng: Random) -> int:
     pid = roster.next_person + rng.randint(1, 3)
     if len(str(pid)) != len(str(roster.next_person)):

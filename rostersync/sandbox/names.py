@@ -27,21 +27,26 @@ _FOLD_EXTRA = str.maketrans({
     "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "þ": "th",
 })
 _ROMAN: dict[str, str] = {}  # native-script name -> ASCII romanisation
-_FOLDED: dict[str, str] = {}
+
+
+class _Folds(dict):
+    """``FOLDS[text] == fold(text)``, worked out once per distinct name (renderers index it in a loop)."""
+
+    def __missing__(self, text: str) -> str:
+        out = _ROMAN.get(text)
+        if out is None:
+            plain = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
+            out = "".join(c for c in plain.lower() if c.isascii() and c.isalnum())
+        self[text] = out
+        return out
+
+
+FOLDS = _Folds()
 
 
 def fold(text: str) -> str:
     """Lower-case ASCII letters and digits of ``text`` ("O'Brien-Núñez" -> "obriennunez")."""
-    out = _FOLDED.get(text)
-    if out is None:
-        roman = _ROMAN.get(text)
-        if roman is not None:
-            out = roman
-        else:
-            plain = unicodedata.normalize("NFKD", text.translate(_FOLD_EXTRA))
-            out = "".join(c for c in plain.lower() if c.isascii() and c.isalnum())
-        _FOLDED[text] = out
-    return out
+    return FOLDS[text]
 
 
 def _w(spec: str) -> list[tuple[str, int]]:

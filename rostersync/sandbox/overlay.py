@@ -41,6 +41,13 @@ class _Prefixed(Sequence):
             raise IndexError(index)
         return self._rest[index - self._n]
 
+    def take(self, positions: Sequence[int]) -> list[dict]:
+        """The records at ``positions``; those past ``front`` rendered by ``rest`` in one call when it can."""
+        n, rest = self._n, self._rest
+        if not hasattr(rest, "take") or any(p < n for p in positions):
+            return [self[p] for p in positions]
+        return rest.take([p - n for p in positions])
+
     def __iter__(self):
         yield from self._front
         yield from self._rest

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from urllib.parse import parse_qsl, urlsplit
 
@@ -13,6 +14,8 @@ from rostersync.oneroster.imsx import parse_status
 from rostersync.oneroster.kinds import Kind, Version
 from rostersync.oneroster.resources import NESTED_ROUTES, RESOURCES, NestedRoute
 from rostersync.provider import InMemorySource, OneRosterService, ProviderResponse
+from rostersync.provider.asgi import read_in_threadpool
+from rostersync.provider.source import PART_RECORDS
 
 BASE = "https://sis.example.org/ims/oneroster/v1p1"
 STAMP = "2026-08-{:02d}T12:00:00.000Z"
@@ -584,6 +587,53 @@ def test_big_pages_are_streamed_in_chunks() -> None:
     rest = list(chunks)
     assert len(rest) >= 25 and max(len(c) for c in rest) < 2_000_000
     assert source.enrollments.rendered == 50_000
+
+
+class BulkSequence(LazySequence):
+    """A LazySequence that also renders many records per call, noting how many each call asked for."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.takes: list[int] = []
+
+    def take(self, positions: Sequence[int]) -> list[dict]:
+        self.takes.append(len(positions))
+        return [self[p] for p in positions]
+
+
+@pytest.mark.parametrize("params", [{"limit": "4500", "offset": "7"}, {"limit": "30", "filter": "role='teacher'"},
+                                    {"limit": "9", "fields": "sourcedId,role", "sort": "role"}])
+def test_a_source_rendering_in_bulk_is_read_a_few_records_at_a_time_and_serves_the_same_bytes(params) -> None:
+    plain, bulk = LazySource(5000), LazySource(5000)
+    bulk.enrollments = BulkSequence(5000)
+    one = get(OneRosterService(plain, version=V11, max_limit=5000, chunk_records=2000), "/enrollments", **params)
+    many = get(OneRosterService(bulk, version=V11, max_limit=5000, chunk_records=2000), "/enrollments", **params)
+    assert (one.status, one.headers) == (many.status, many.headers)
+    assert list(one.body) == list(many.body)  # the same bytes in the same chunks
+    assert bulk.enrollments.takes and max(bulk.enrollments.takes) <= PART_RECORDS
+
+
+def test_a_streamed_body_is_sent_chunk_by_chunk_and_an_error_after_what_came_before_it() -> None:
+    def body(fail: bool):
+        yield b'{"enrollments":['
+        yield b"x" * 100_000
+        yield b"y" * 10
+        if fail:
+            raise ConnectionError("cut short")
+        yield b"]}"
+
+    async def read(fail: bool) -> tuple[list[bytes], BaseException | None]:
+        chunks: list[bytes] = []
+        try:
+            async for chunk in read_in_threadpool(body(fail), enough=1000):
+                chunks.append(chunk)
+        except ConnectionError as exc:
+            return chunks, exc
+        return chunks, None
+
+    assert asyncio.run(read(False)) == ([b'{"enrollments":[', b"x" * 100_000, b"y" * 10, b"]}"], None)
+    chunks, error = asyncio.run(read(True))
+    assert chunks == [b'{"enrollments":[', b"x" * 100_000, b"y" * 10] and str(error) == "cut short"
 
 
 def test_revision_change_invalidates_indexes(version: Version) -> None:
