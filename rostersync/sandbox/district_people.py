@@ -41,26 +41,34 @@ _COUNTRY: tuple[tuple[tuple[str, int], ...], ...] = (
     (("US", 70), ("IN", 25), ("PK", 5)),
     (("US", 60), ("NG", 15), ("GH", 10), ("ET", 10), ("SN", 5)),
 )
-_CITIES = {
+# Places of birth: US states and other countries are separate tables ("CA" is both California and Canada).
+_STATE_CITIES = {
     "MN": "Minneapolis|Saint Paul|Rochester", "IA": "Des Moines|Cedar Rapids", "WI": "Milwaukee|Madison",
     "CO": "Denver|Colorado Springs", "TX": "Houston|San Antonio|El Paso", "CA": "Los Angeles|San José",
     "WA": "Seattle|Spokane", "IL": "Chicago|Peoria", "NE": "Omaha|Lincoln", "MI": "Detroit|Grand Rapids",
-    "OH": "Columbus|Cleveland", "MX": "Guadalajara|Ciudad de México|Monterrey", "GT": "Ciudad de Guatemala",
+    "OH": "Columbus|Cleveland",
+}
+_COUNTRY_CITIES = {
+    "MX": "Guadalajara|Ciudad de México|Monterrey", "GT": "Ciudad de Guatemala",
     "SV": "San Salvador", "HN": "Tegucigalpa", "VN": "Hồ Chí Minh|Hà Nội", "CN": "Beijing|Guangzhou",
     "TW": "Taipei", "KR": "Seoul|Busan", "SY": "Damascus|Aleppo", "IQ": "Baghdad", "EG": "Cairo",
     "YE": "Sana'a", "SA": "Riyadh", "UA": "Kyiv|Kharkiv", "RU": "Moscow", "FR": "Paris", "DE": "München",
     "CA": "Montréal|Toronto", "IN": "Mumbai|Bengaluru", "PK": "Lahore", "NG": "Lagos", "GH": "Accra",
     "ET": "Addis Ababa", "SN": "Dakar",
 }
-US_STATES = ("MN", "IA", "WI", "CO", "TX", "CA", "WA", "IL", "NE", "MI", "OH")
+US_STATES = tuple(_STATE_CITIES)
 # (countryOfBirthCode, stateOfBirthAbbreviation or None, cityOfBirth); a person stores an index.
-BIRTHPLACES: tuple[tuple[str, str | None, str], ...] = tuple(
-    ("US" if code in US_STATES else code, code if code in US_STATES else None, city)
-    for code, cities in _CITIES.items() for city in cities.split("|")
+BIRTHPLACES: tuple[tuple[str, str | None, str], ...] = (
+    *(("US", state, city) for state, cities in _STATE_CITIES.items() for city in cities.split("|")),
+    *((country, None, city) for country, cities in _COUNTRY_CITIES.items() for city in cities.split("|")),
 )
-_PLACES_OF: dict[str, list[int]] = {}
+_PLACES_OF_STATE: dict[str, list[int]] = {}
+_PLACES_OF_COUNTRY: dict[str, list[int]] = {}
 for _i, (_country, _state, _city) in enumerate(BIRTHPLACES):
-    _PLACES_OF.setdefault(_state or _country, []).append(_i)
+    if _state is not None:
+        _PLACES_OF_STATE.setdefault(_state, []).append(_i)
+    else:
+        _PLACES_OF_COUNTRY.setdefault(_country, []).append(_i)
 
 RESIDENCE = ("01652", "01653", "01654", "01656")  # CEDS PublicSchoolResidenceStatus
 _RESIDENCE_CUM = tuple(accumulate((85, 8, 5, 2)))
@@ -135,9 +143,9 @@ def add_student(roster: Roster, rng: Random, names: NameMaker, school: int, grad
     country = _weighted(rng, _COUNTRY[culture])
     if country == "US":
         home = roster.state_code if rng.random() < 0.8 else rng.choice(US_STATES)
-        people.birthplace.append(rng.choice(_PLACES_OF[home]))
+        people.birthplace.append(rng.choice(_PLACES_OF_STATE[home]))
     else:
-        people.birthplace.append(rng.choice(_PLACES_OF[country]))
+        people.birthplace.append(rng.choice(_PLACES_OF_COUNTRY[country]))
     people.residence.append(bisect_right(_RESIDENCE_CUM, rng.random() * _RESIDENCE_CUM[-1]))
     people.demo_state.append(ACTIVE)
     people.demo_dlm.append(dlm)

@@ -287,3 +287,12 @@ def test_students_and_teachers_are_selected_without_rendering_exactly_as_the_fil
         assert list(source.selection(resource, version)) == expected
         assert expected
     assert source.selection(RESOURCES["classes"], version) is None
+
+
+def test_birthplaces_keep_us_states_and_countries_apart():
+    district = generate(seed=3, students=3000)
+    places = {(r.get("countryOfBirthCode"), r.get("stateOfBirthAbbreviation"), r.get("cityOfBirth"))
+              for r in district.records(Kind.DEMOGRAPHICS, Version.V1P1)}
+    assert ("US", "CA", "Los Angeles") in places or ("US", "CA", "San José") in places
+    assert all(state is None for country, state, _ in places if country != "US")
+    assert not {city for country, _, city in places if country == "US"} & {"Montréal", "Toronto"}
