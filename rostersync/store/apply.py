@@ -44,30 +44,46 @@ def changed_fields(old: Mapping[str, Any] | None, new: Mapping[str, Any] | None)
     return sorted(key for key in old.keys() | new.keys() if old.get(key, _MISSING) != new.get(key, _MISSING))
 
 
+def apply_staged(
+    *, db: Connection, run_id: int, connection_id: int, now: datetime.datetime,
+    counts: Mapping[str, Mapping[str, int]] | None = None,
+) -> None:
+    """Write the run's diff to the roster and the change feed (see the module docstring).
 
-def apply_staged(*, db: Connection, run_id: int, connection_id: int, now: datetime.datetime) -> None:
-    """Write the run's diff to the roster and the change feed (see the module docstring)."""
+    ``counts`` (the run's ``{kind: {created, updated, deleted}}``, as the diff counted them)
+    lets it skip the statements that would find nothing to do; without it every statement runs.
+    """
     at = literal(now, UTCDateTime())
     for kind in SYNC_ORDER:
         s, k = STAGED_TABLES[kind], ROSTER_TABLES[kind]
+        known = counts.get(kind.value) if counts is not None else None
+        created, updated, deleted = ((known.get("created", 0), known.get("updated", 0), known.get("deleted", 0))
+                                     if known is not None else (1, 1, 1))
+        if not (created or updated or deleted):
+            continue
         # 1. the change feed, from the state before the run
-        action = case((s.c.op == OP_CREATE, literal(CREATED)), else_=literal(DELETED))
-        db.execute(
-            insert(changes).from_select(
-                ["connection_id", "run_id", "kind", "sourced_id", "action", "changed_fields", "at"],
-                select(literal(connection_id), literal(run_id), literal(kind.value), s.c.sourced_id,
-                       action, null(), at)
-                .where(s.c.run_id == run_id, s.c.op.in_((OP_CREATE, OP_DELETE, OP_ABSENT))),
+        if created or deleted:
+            action = case((s.c.op == OP_CREATE, literal(CREATED)), else_=literal(DELETED))
+            db.execute(
+                insert(changes).from_select(
+                    ["connection_id", "run_id", "kind", "sourced_id", "action", "changed_fields", "at"],
+                    select(literal(connection_id), literal(run_id), literal(kind.value), s.c.sourced_id,
+                           action, null(), at)
+                    .where(s.c.run_id == run_id, s.c.op.in_((OP_CREATE, OP_DELETE, OP_ABSENT))),
+                )
             )
-        )
-        _log_updates(db, kind, run_id, connection_id, now)
+        if updated:
+            _log_updates(db, kind, run_id, connection_id, now)
         # 2. soft deletions
-        removed = select(s.c.sourced_id).where(s.c.run_id == run_id, s.c.op.in_((OP_DELETE, OP_ABSENT)))
-        db.execute(
-            update(k)
-            .where(k.c.connection_id == connection_id, k.c.sourced_id.in_(removed))
-            .values(status="tobedeleted", deleted_at=now, deleted_by_run=run_id, updated_at=now)
-        )
+        if deleted:
+            removed = select(s.c.sourced_id).where(s.c.run_id == run_id, s.c.op.in_((OP_DELETE, OP_ABSENT)))
+            db.execute(
+                update(k)
+                .where(k.c.connection_id == connection_id, k.c.sourced_id.in_(removed))
+                .values(status="tobedeleted", deleted_at=now, deleted_by_run=run_id, updated_at=now)
+            )
+        if not (created or updated):
+            continue
         # 3. creations and updates
         columns = record_columns(kind)
         rows = select(

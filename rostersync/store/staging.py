@@ -301,9 +301,22 @@ def mark_absent(*, db: Connection, kind: Kind, run_id: int, connection_id: int) 
 
 def op_counts(*, db: Connection, kind: Kind, run_id: int) -> dict[str, int]:
     """How many staged rows of the run have each op."""
+    return op_and_duplicate_counts(db=db, kind=kind, run_id=run_id)[0]
+
+
+def op_and_duplicate_counts(*, db: Connection, kind: Kind, run_id: int) -> tuple[dict[str, int], int]:
+    """:func:`op_counts`, and how many sourcedIds were read more than once, in one pass."""
     s = STAGED_TABLES[kind]
-    rows = db.execute(select(s.c.op, func.count()).where(s.c.run_id == run_id).group_by(s.c.op))
-    return {op: n for op, n in rows if op is not None}
+    rows = db.execute(
+        select(s.c.op, func.count(), func.sum(case((s.c.dup_count > 1, 1), else_=0)))
+        .where(s.c.run_id == run_id).group_by(s.c.op)
+    )
+    ops, repeated = {}, 0
+    for op, n, dups in rows:
+        if op is not None:
+            ops[op] = n
+        repeated += dups or 0
+    return ops, repeated
 
 
 def live_counts(*, db: Connection, connection_id: int) -> dict[Kind, int]:

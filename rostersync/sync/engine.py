@@ -276,8 +276,13 @@ class SyncEngine:
         with begin_write(self.engine) as db:
             for kind in self._reconcilable(mode, reads):
                 staging.mark_absent(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
-            counts = {kind: _counts(staging.op_counts(db=db, kind=kind, run_id=run_id)) for kind in SYNC_ORDER}
-            warnings += _duplicate_issues(db, run_id)
+            counts, repeated = {}, []
+            for kind in SYNC_ORDER:
+                ops, dups = staging.op_and_duplicate_counts(db=db, kind=kind, run_id=run_id)
+                counts[kind] = _counts(ops)
+                if dups:
+                    repeated.append(kind)
+            warnings += _duplicate_issues(db, run_id, repeated)
             reasons = hold_reasons(counts, staging.live_counts(db=db, connection_id=conn.id), Thresholds.of(conn))
             diff = _Diff(run_id, bool(reasons), warnings, issues.finish())
             store_runs.update_run(
@@ -328,7 +333,7 @@ class SyncEngine:
                     diff.record_references(db, staging.unresolved_references(
                         db=db, run_id=run_id, connection_id=connection_id))
                 run = store_runs.get_run(db=db, run_id=run_id)
-                apply_staged(db=db, run_id=run_id, connection_id=connection_id, now=now)
+                apply_staged(db=db, run_id=run_id, connection_id=connection_id, now=now, counts=run.counts)
                 set_checkpoints(
                     db=db, connection_id=connection_id, run_id=run_id, now=now,
                     values={name: datetime.datetime.fromisoformat(v) for name, v in run.pending_checkpoints.items()},
@@ -423,9 +428,10 @@ def _counts(ops: Mapping[str, int]) -> KindCounts:
     )
 
 
-def _duplicate_issues(db, run_id: int) -> list[Issue]:
+def _duplicate_issues(db, run_id: int, kinds: Sequence[Kind]) -> list[Issue]:
+    """Warnings for the sourcedIds of ``kinds`` that the run read more than once."""
     out = []
-    for kind in SYNC_ORDER:
+    for kind in kinds:
         total, dups = staging.duplicates(db=db, kind=kind, run_id=run_id, limit=20)
         for dup in dups:
             if dup.conflicting:

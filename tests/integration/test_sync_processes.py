@@ -80,7 +80,6 @@ def _die() -> None:
 
 def _child(url: str, key: str, kill_at: str | None, started, release) -> None:
     """Run one full sync in a fresh process; optionally SIGKILL itself at ``kill_at``."""
-    import rostersync.store.apply as apply_module
     import rostersync.sync.engine as engine_module
 
     def hook(resource: str, n: int) -> None:
@@ -93,17 +92,21 @@ def _child(url: str, key: str, kill_at: str | None, started, release) -> None:
             _die()
 
     if kill_at in ("apply-start", "apply-middle"):
-        # apply-start: the first kind's change feed is written; apply-middle: orgs, sessions,
-        # demographics and users are applied, courses begun
-        original, calls, fatal = apply_module._log_updates, [], 1 if kill_at == "apply-start" else 5
+        # apply-start: the first kind is written (not committed); apply-middle: orgs, sessions,
+        # demographics and users are written. The apply looks up each kind's counts before writing it.
+        original, calls, fatal = engine_module.apply_staged, [], 2 if kill_at == "apply-start" else 5
 
-        def log_updates(*args, **kwargs):
-            calls.append(1)
-            if len(calls) == fatal:
-                _die()
-            return original(*args, **kwargs)
+        class DyingCounts(dict):
+            def get(self, key, default=None):
+                calls.append(key)
+                if len(calls) == fatal:
+                    _die()
+                return super().get(key, default)
 
-        apply_module._log_updates = log_updates
+        def apply_staged(**kwargs):
+            return original(**{**kwargs, "counts": DyingCounts(kwargs.get("counts") or {})})
+
+        engine_module.apply_staged = apply_staged
     elif kill_at == "apply-end":  # everything written, just before the commit
         engine_module.set_last_applied_run = lambda **kwargs: _die()
     code = 0
