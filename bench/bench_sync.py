@@ -114,12 +114,15 @@ def drop_pg_database(server_url: str, url: str) -> None:
 
 class PeakMemory:
     """The peak resident memory of this process and its children (a SQLite sync's staging
-    writer process), sampled in a thread."""
+    writer process), sampled in a thread. Finding the children scans /proc, so the list is
+    refreshed every half second; their sizes, like this process's, every ``interval``."""
 
     def __init__(self, interval: float = 0.02) -> None:
         import psutil
 
         self._process = psutil.Process()
+        self._children: list = []
+        self._children_at = 0.0
         self.start_mb = self.peak_mb = self._rss()
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._sample, args=(interval,), daemon=True)
@@ -127,8 +130,11 @@ class PeakMemory:
     def _rss(self) -> float:
         import psutil
 
+        now = time.monotonic()
+        if now - self._children_at >= 0.5:
+            self._children, self._children_at = self._process.children(recursive=True), now
         total = self._process.memory_info().rss
-        for child in self._process.children(recursive=True):
+        for child in self._children:
             try:
                 total += child.memory_info().rss
             except psutil.Error:  # ended meanwhile
