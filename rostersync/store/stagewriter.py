@@ -87,11 +87,14 @@ class StagingProcess:
         except (BrokenPipeError, OSError, ValueError) as exc:
             raise self._died() from exc
 
-    def _receive(self) -> tuple:
+    def _receive(self) -> list:
         header = self._proc.stdout.read(_HEADER.size)
         if len(header) < _HEADER.size:
             raise self._died()
-        body = self._proc.stdout.read(_HEADER.unpack(header)[0])
+        size = _HEADER.unpack(header)[0]
+        body = self._proc.stdout.read(size)
+        if len(body) < size:
+            raise self._died()
         answer = orjson.loads(body)
         if answer[0] == "error":
             raise StagingFailed(f"staging a batch failed: {answer[1]}: {answer[2]}",
