@@ -254,7 +254,8 @@ class OneRosterClient:
             for page in self._pages(res, params, state):
                 fresh = 0
                 for obj in page.items:
-                    key = _identity(obj)
+                    sid = obj.get("sourcedId") if type(obj) is dict else None  # the usual case, inline
+                    key = hash(sid) if type(sid) is str and sid and sid == sid.strip() else _identity(obj)
                     if key in seen:
                         continue
                     seen.add(key)

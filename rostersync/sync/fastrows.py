@@ -220,25 +220,34 @@ _TYPED: dict[Kind, Callable[[dict, Version], tuple]] = {
 }
 
 
-def fast_values(kind: Kind, obj: Any, collection: str, version: Version) -> tuple | None:
-    """The staged values of a plain object of ``kind`` (see the module docstring); None otherwise."""
+def fast_rows(kind: Kind, collection: str, version: Version) -> Callable[[Any], tuple | None] | None:
+    """:func:`fast_values` for one collection, as a function of the object alone (what a sync
+    calls for every record); None when ``kind`` has no fast route."""
     typed = _TYPED.get(kind)
     if typed is None:
         return None
-    try:
-        sid, status, modified = _common(obj)
-        values = typed(obj, version)
-    except _Irregular:
-        return None
-    raw = obj
-    if kind is Kind.USER and ("password" in obj or "userProfiles" in obj):
-        raw = _scrub_user(obj)
-    try:
-        dumped = _dumps(raw, option=_SORTED)
-    except _JSON_ERRORS:
-        return None
-    if len(dumped) > MAX_RAW_BYTES:
-        return None
-    return (sid, collection, False, 1, status, _timestamp(modified), *values, dumped.decode(),
-            _blake2b(dumped, digest_size=16).hexdigest())
+    scrub = kind is Kind.USER
 
+    def row(obj: Any) -> tuple | None:
+        try:
+            sid, status, modified = _common(obj)
+            values = typed(obj, version)
+        except _Irregular:
+            return None
+        raw = _scrub_user(obj) if scrub and ("password" in obj or "userProfiles" in obj) else obj
+        try:
+            dumped = _dumps(raw, option=_SORTED)
+        except _JSON_ERRORS:
+            return None
+        if len(dumped) > MAX_RAW_BYTES:
+            return None
+        return (sid, collection, False, 1, status, _timestamp(modified), *values, dumped.decode(),
+                _blake2b(dumped, digest_size=16).hexdigest())
+
+    return row
+
+
+def fast_values(kind: Kind, obj: Any, collection: str, version: Version) -> tuple | None:
+    """The staged values of a plain object of ``kind`` (see the module docstring); None otherwise."""
+    row = fast_rows(kind, collection, version)
+    return row(obj) if row is not None else None

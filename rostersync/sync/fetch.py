@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime
 import queue
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,7 +31,7 @@ from ..source.errors import ConnectionDropped, Timeout
 from ..store import staging
 from ..store.engine import begin_write, shares_one_connection
 from ..store.stagewriter import StagingFailed, StagingProcess
-from .fastrows import fast_values
+from .fastrows import fast_rows
 from .reader import RosterReader
 from .result import Issue
 from .rows import RowRefused, skipped_values, staged_values
@@ -190,31 +190,35 @@ def read_collection(
     writer = BatchWriter(engine, kind, run_id, connection_id, process=process)
     read_objects = getattr(reader, "read_objects", None)
     version = getattr(reader, "version", None)
+    records = staged = 0
     try:
         if read_objects is not None and version is not None:  # plain records take the fast route
-            rows = (_object_row(obj, kind, name, version, issues) for obj in read_objects(name, since=since))
+            rows = _object_rows(read_objects(name, since=since), kind, name, version, issues)
         else:
             rows = (_row(item, kind, name, issues) for item in reader.read(name, since=since))
         for row in rows:
-            out.records += 1
+            records += 1
             if row is None:
                 continue
             if not row[2]:  # skip
-                out.staged += 1
+                staged += 1
                 modified = row[5]  # date_last_modified
                 if modified is not None and (newest is None or modified > newest):
                     newest = modified
             batch.append(row)
             if len(batch) >= batch_size:
+                out.records, out.staged = records, staged
                 writer.put(batch)
                 batch = []
                 if progress is not None:
-                    progress(name, out.records, None)
+                    progress(name, records, None)
+        out.records, out.staged = records, staged
         if batch:
             writer.put(batch)
         writer.close()
         out.newest = newest
     except RostersyncError as exc:
+        out.records, out.staged = records, staged
         writer.abort()
         if isinstance(exc, (Terminal, StagingFailed)):
             raise
@@ -239,16 +243,20 @@ def read_collection(
     return out
 
 
-def _object_row(obj: Any, kind: Kind, collection: str, version: Version, issues: IssueLog) -> tuple | None:
-    """The staged values of one JSON object the reader yielded; None to drop it."""
-    row = fast_values(kind, obj, collection, version)
-    if row is not None:
-        return row
-    try:
-        item: Record | RecordError = parse_record(kind, obj, version)
-    except RecordError as exc:
-        item = exc
-    return _row(item, kind, collection, issues)
+def _object_rows(objects: Iterator[Any], kind: Kind, collection: str, version: Version,
+                 issues: IssueLog) -> Iterator[tuple | None]:
+    """The staged values of each JSON object the reader yields (None to drop it): plain ones by
+    the fast route, the others through the typed parser, which reports their problems."""
+    fast = fast_rows(kind, collection, version)
+    for obj in objects:
+        row = fast(obj) if fast is not None else None
+        if row is None:
+            try:
+                item: Record | RecordError = parse_record(kind, obj, version)
+            except RecordError as exc:
+                item = exc
+            row = _row(item, kind, collection, issues)
+        yield row
 
 
 def _row(item: Any, kind: Kind, collection: str, issues: IssueLog) -> tuple | None:

@@ -142,3 +142,15 @@ def test_a_provider_lost_midway_leaves_the_rest_unread_and_nothing_deleted(setup
     notes = [w for w in result.warnings if w.code == "collection_not_read"]
     assert {w.message.split()[0] for w in notes} == {"teachers", "courses", "classes", "enrollments"}
     assert result.counts[Kind.USER].deleted == result.counts[Kind.ENROLLMENT].deleted == 0
+
+
+def test_a_connection_lost_after_some_records_fails_that_collection_only(setup):
+    from rostersync.source.errors import ConnectionDropped
+
+    reader = setup[2]
+    reader.fail("students", ConnectionDropped("the connection to https://x.test/students failed or was cut"),
+                after=3)
+    result = make(setup).run("district")
+    assert result.collections["students"]["state"] == "failed" and result.collections["students"]["records"] == 3
+    assert "enrollments" in [name for name, _ in reader.calls]  # the collections after it are still read
+    assert all(c["state"] != "failed" for name, c in result.collections.items() if name != "students")
