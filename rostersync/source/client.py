@@ -176,6 +176,8 @@ class OneRosterClient:
         self._in_flight = InFlight(self.profile.max_in_flight)
         self._pool: ThreadPoolExecutor | None = None
         self._pool_lock = threading.Lock()
+        self._prefetched: dict[tuple[str, tuple], Future[httpx.Response]] = {}  # first pages asked for early
+        self._closing = threading.Event()  # tells background retries of prefetches to give up
         self.stats = ClientStats()
         self.last_date: str | None = None  # the Date header of the latest response (clock-skew checks)
 
@@ -196,6 +198,22 @@ class OneRosterClient:
         res = _resource(resource)
         params = {"filter": since_filter(since)} if since is not None else {}
         return self._read(res, params)
+
+    def prefetch(self, resource: str, *, since: str | datetime.datetime | None = None) -> None:
+        """Ask now for the first page that ``read_objects(resource, since=since)`` will want, so it
+        is ready when that read starts (a sync calls this for its next collection)."""
+        res = _resource(resource)
+        url, params = self._first_page(res, {"filter": since_filter(since)} if since is not None else {})
+        key = (url, tuple(sorted(params.items())))
+        with self._pool_lock:
+            known = key in self._prefetched
+        if not known:
+            future = self._submit(url, params, self._closing)
+            with self._pool_lock:
+                self._prefetched[key] = future
+
+    def _first_page(self, res: Resource, params: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+        return f"{self.api_root}/{res.name}", {**params, "limit": self.profile.page_size, "offset": 0}
 
     def count(self, resource: str) -> int | None:
         """The collection's size from ``X-Total-Count`` (one record fetched), None when not offered."""
@@ -225,7 +243,11 @@ class OneRosterClient:
             raise InvalidResponse(f"{where(url)}: {exc}") from exc
 
     def close(self) -> None:
+        self._closing.set()
         with self._pool_lock:
+            for future in self._prefetched.values():
+                future.cancel()
+            self._prefetched.clear()
             if self._pool is not None:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
@@ -285,6 +307,13 @@ class OneRosterClient:
                     response = self._get(str(pager.cursor), None)
                 else:
                     future = pending.pop(offset, None)
+                    if future is None and offset == 0:
+                        first_url, first = self._first_page(res, params)
+                        with self._pool_lock:
+                            future = self._prefetched.pop((first_url, tuple(sorted(first.items()))), None)
+                        if future is not None and pager.limit != first["limit"]:
+                            future.cancel()
+                            future = None
                     if future is None:
                         future = self._submit(url, {**params, "limit": pager.limit, "offset": offset}, abandoned)
                     for ahead in pager.ahead(offset, limit):

@@ -243,10 +243,14 @@ class SyncEngine:
                 except (OSError, stagewriter.StagingFailed) as exc:  # stage from a thread instead
                     log.warning("the staging writer process did not start (%s); staging in this process", exc)
             unreachable = None  # a collection that could not reach the provider at all
-            for name, since in self._plan(mode, checkpoints):
+            plan = list(self._plan(mode, checkpoints))
+            prefetch = getattr(reader, "prefetch", None)
+            for number, (name, since) in enumerate(plan):
                 if unreachable is not None:  # every other collection would spend its retries the same way
                     reads[name] = _not_read(name, since, unreachable)
                     continue
+                if prefetch is not None and number + 1 < len(plan):  # the next collection's first page
+                    prefetch(plan[number + 1][0], since=plan[number + 1][1])
                 reads[name] = read_collection(
                     engine=self.engine, reader=reader, run_id=run_id, connection_id=conn.id, name=name, since=since,
                     issues=issues, batch_size=self.batch_size, progress=progress, process=process,

@@ -6,6 +6,7 @@ import dataclasses
 import datetime
 import itertools
 import logging
+import time
 
 import httpx
 import pytest
@@ -404,3 +405,18 @@ def test_no_secret_token_or_record_reaches_a_log_line(caplog):
     assert "retrying" in text  # something was logged
     for secret in ("s3cret-value-XYZ", "tok-1-abcdefgh", "tok-2-abcdefgh", "pw-should-never-be-logged", "Pupil3"):
         assert secret not in text
+
+
+def test_a_prefetched_first_page_is_the_one_the_read_uses():
+    provider = FakeProvider({"students": students(25), "teachers": students(3)})
+    with make_client(provider) as client:
+        client.prefetch("students")
+        client.prefetch("students")  # asked twice, fetched once
+        deadline = time.monotonic() + 5
+        while not provider.page_requests("students") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert len(provider.page_requests("students")) == 1  # asked for before any read
+        assert ids(client.read("students")) == [f"s{i:06d}" for i in range(25)]
+        assert len(provider.page_requests("students")) == 3  # the first page was not fetched again
+        client.prefetch("teachers")  # never read: dropped when the client closes
+    assert len(provider.page_requests("teachers")) <= 1
