@@ -110,12 +110,15 @@ def district_connection_names(*, db: Connection) -> set[str]:
 
 
 def get_district(*, db: Connection, district_id: int) -> District | None:
-    row = db.execute(select(districts).where(districts.c.id == district_id)).first()
-    return _district(row) if row else None
+    return _one_district(db, districts.c.id == district_id)
 
 
 def district_by_connection(*, db: Connection, connection_name: str) -> District | None:
-    row = db.execute(select(districts).where(districts.c.connection_name == connection_name)).first()
+    return _one_district(db, districts.c.connection_name == connection_name)
+
+
+def _one_district(db: Connection, condition) -> District | None:
+    row = db.execute(select(districts).where(condition)).first()
     return _district(row) if row else None
 
 
@@ -154,12 +157,15 @@ def add_link(*, db: Connection, district_id: int, token_hash: str, created_by: s
 
 
 def get_link(*, db: Connection, link_id: int) -> IntakeLink | None:
-    row = db.execute(select(intake_links).where(intake_links.c.id == link_id)).first()
-    return _link(row) if row else None
+    return _one_link(db, intake_links.c.id == link_id)
 
 
 def link_by_token_hash(*, db: Connection, token_hash: str) -> IntakeLink | None:
-    row = db.execute(select(intake_links).where(intake_links.c.token_hash == token_hash)).first()
+    return _one_link(db, intake_links.c.token_hash == token_hash)
+
+
+def _one_link(db: Connection, condition) -> IntakeLink | None:
+    row = db.execute(select(intake_links).where(condition)).first()
     return _link(row) if row else None
 
 

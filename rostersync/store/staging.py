@@ -299,13 +299,9 @@ def mark_absent(*, db: Connection, kind: Kind, run_id: int, connection_id: int) 
     )
 
 
-def op_counts(*, db: Connection, kind: Kind, run_id: int) -> dict[str, int]:
-    """How many staged rows of the run have each op."""
-    return op_and_duplicate_counts(db=db, kind=kind, run_id=run_id)[0]
-
-
 def op_and_duplicate_counts(*, db: Connection, kind: Kind, run_id: int) -> tuple[dict[str, int], int]:
-    """:func:`op_counts`, and how many sourcedIds were read more than once, in one pass."""
+    """How many staged rows of the run have each op, and how many sourcedIds it read more than once,
+    in one pass over the run's rows."""
     s = STAGED_TABLES[kind]
     rows = db.execute(
         select(s.c.op, func.count(), func.sum(case((s.c.dup_count > 1, 1), else_=0)))

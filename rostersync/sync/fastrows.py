@@ -31,7 +31,7 @@ import orjson
 
 from ..oneroster.kinds import ENROLLMENT_ROLES, ROLES_V1P2, SEX_V1P2, Kind, Version
 from ..oneroster.records import MAX_STRING, RACE_FIELDS
-from .rows import MAX_RAW_BYTES, _scrub_user, _timestamp
+from .rows import MAX_RAW_BYTES, modified_at, scrub_user
 
 _dumps = orjson.dumps
 _SORTED = orjson.OPT_SORT_KEYS
@@ -234,14 +234,14 @@ def fast_rows(kind: Kind, collection: str, version: Version) -> Callable[[Any], 
             values = typed(obj, version)
         except _Irregular:
             return None
-        raw = _scrub_user(obj) if scrub and ("password" in obj or "userProfiles" in obj) else obj
+        raw = scrub_user(obj) if scrub and ("password" in obj or "userProfiles" in obj) else obj
         try:
             dumped = _dumps(raw, option=_SORTED)
         except _JSON_ERRORS:
             return None
         if len(dumped) > MAX_RAW_BYTES:
             return None
-        return (sid, collection, False, 1, status, _timestamp(modified), *values, dumped.decode(),
+        return (sid, collection, False, 1, status, modified_at(modified), *values, dumped.decode(),
                 _blake2b(dumped, digest_size=16).hexdigest())
 
     return row

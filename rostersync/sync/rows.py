@@ -42,8 +42,8 @@ _fromisoformat = datetime.datetime.fromisoformat
 _UTC = datetime.timezone.utc
 
 
-def _timestamp(text: str | None) -> datetime.datetime | None:
-    """:func:`parse_timestamp`, faster for the usual ``...Z`` text."""
+def modified_at(text: str | None) -> datetime.datetime | None:
+    """A dateLastModified as :func:`parse_timestamp` reads it, faster for the usual ``...Z`` text."""
     if text is None:
         return None
     try:
@@ -61,7 +61,7 @@ def _sid(ref) -> str | None:
     return ref.sourced_id if ref is not None else None
 
 
-def _scrub_user(raw: Mapping[str, Any]) -> dict[str, Any]:
+def scrub_user(raw: Mapping[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in raw.items() if k != "password"}
     profiles = out.get("userProfiles")
     if isinstance(profiles, list):
@@ -83,7 +83,7 @@ def _scrub_user(raw: Mapping[str, Any]) -> dict[str, Any]:
 def clean_raw(record: Record) -> Mapping[str, Any]:
     """The record as the provider sent it, minus passwords (not a copy when there is nothing to remove)."""
     if record.KIND is Kind.USER:
-        return _scrub_user(record.raw)
+        return scrub_user(record.raw)
     return record.raw if type(record.raw) is dict else dict(record.raw)
 
 
@@ -143,7 +143,7 @@ def staged_values(record: Record, collection: str) -> tuple:
     kind = record.KIND
     raw = record.raw
     if kind is Kind.USER:
-        raw = _scrub_user(raw)
+        raw = scrub_user(raw)
     elif type(raw) is not dict:
         raw = dict(raw)
     try:
@@ -152,7 +152,7 @@ def staged_values(record: Record, collection: str) -> tuple:
         raise RowRefused(f"is not storable as JSON ({exc})") from None
     if len(dumped) > MAX_RAW_BYTES:
         raise RowRefused(f"is {len(dumped)} bytes of JSON (at most {MAX_RAW_BYTES})")
-    return (record.sourced_id, collection, False, 1, record.status, _timestamp(record.date_last_modified),
+    return (record.sourced_id, collection, False, 1, record.status, modified_at(record.date_last_modified),
             *TYPED[kind](record), dumped.decode(), _blake2b(dumped, digest_size=16).hexdigest())
 
 
