@@ -67,7 +67,10 @@ class StagingProcess:
             stderr=subprocess.DEVNULL, close_fds=True,
         )
         try:
-            self._send(("open", str(path), [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}"]))
+            # No checkpoints in the child: they would copy every staged page into the database
+            # file on the busiest core; the sync's apply does that on the other one.
+            pragmas = [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}", "PRAGMA wal_autocheckpoint=0"]
+            self._send(("open", str(path), pragmas))
             self._receive()
         except StagingFailed:
             self.close()

@@ -65,7 +65,7 @@ from ..store.connections import (
     get_connection_by_id,
     set_last_applied_run,
 )
-from ..store.engine import begin_write, shares_one_connection
+from ..store.engine import begin_write, checkpoint_wal, shares_one_connection
 from ..store.locks import sync_lock
 from ..store.tables import OP_ABSENT, OP_CREATE, OP_DELETE, OP_NONE, OP_SAME, OP_SKIP, OP_UPDATE
 from ..store.types import UTC
@@ -277,7 +277,8 @@ class SyncEngine:
                           "with this connection.")
                 for r in reads.values() if r.state == EMPTY
             ]
-        with begin_write(self.engine) as db:
+        # No WAL checkpoint at this commit: the apply runs it on its helper thread (see _apply).
+        with begin_write(self.engine, checkpoint=False) as db:
             for kind in self._reconcilable(mode, reads):
                 staging.mark_absent(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
             counts, repeated = {}, []
@@ -322,14 +323,20 @@ class SyncEngine:
         """Apply the run in one transaction. With ``diff`` (a run just read, not yet checked for
         references), the references are counted on a second connection meanwhile (reading the
         staged tables and the roster as committed before the apply, which gives the same answer
-        as after it) and recorded in the same transaction."""
+        as after it) and recorded in the same transaction.
+
+        The same helper thread then checkpoints the WAL (SQLite): what the run staged is
+        copied into the database file while the apply runs, not before it. The apply commits
+        without a checkpoint (it would find the helper's running and skip); the transaction
+        that empties the staged tables, after the helper is done, copies the apply's pages."""
         now = self.clock()
         pool = counting = None
         if diff is not None and not shares_one_connection(self.engine):
             pool = ThreadPoolExecutor(1, thread_name_prefix="rostersync-references")
             counting = pool.submit(self._count_references, run_id, connection_id)
+            pool.submit(checkpoint_wal, self.engine)
         try:
-            with begin_write(self.engine) as db:
+            with begin_write(self.engine, checkpoint=False) as db:
                 conn = get_connection_by_id(db=db, connection_id=connection_id)
                 if conn.last_applied_run_id != expected_base:
                     raise StoreMoved(run_id, conn.last_applied_run_id)
