@@ -195,6 +195,11 @@ class OneRosterClient:
     def read_objects(self, resource: str, *, since: str | datetime.datetime | None = None) -> Iterator[Any]:
         """:meth:`read`, but each record as the JSON value the provider sent (not parsed, not checked:
         see :func:`rostersync.oneroster.records.parse_record`); still exactly once per sourcedId."""
+        return (obj for page in self.read_pages(resource, since=since) for obj in page)
+
+    def read_pages(self, resource: str, *, since: str | datetime.datetime | None = None) -> Iterator[list[Any]]:
+        """:meth:`read_objects` a page at a time: each list holds what one page brought that was
+        not yielded before (never empty). A sync reads this way: no per-record generator step."""
         res = _resource(resource)
         params = {"filter": since_filter(since)} if since is not None else {}
         return self._read(res, params)
@@ -269,22 +274,24 @@ class OneRosterClient:
             peak = self.profile.is_peak(now, self.spec.timezone)
         return self.profile.concurrency(peak=peak)
 
-    def _read(self, res: Resource, params: dict[str, Any]) -> Iterator[Any]:
+    def _read(self, res: Resource, params: dict[str, Any]) -> Iterator[list[Any]]:
         seen: set[int] = set()  # 64-bit hashes of every sourcedId yielded
         for number in range(self.profile.max_read_passes):
             state = _Pass(number)
             for page in self._pages(res, params, state):
-                fresh = 0
+                fresh = []
+                add, keep = seen.add, fresh.append
                 for obj in page.items:
                     sid = obj.get("sourcedId") if type(obj) is dict else None  # the usual case, inline
                     key = hash(sid) if type(sid) is str and sid and sid == sid.strip() else _identity(obj)
                     if key in seen:
                         continue
-                    seen.add(key)
-                    fresh += 1
-                    yield obj
-                state.add(len(page.items), fresh)
-                self.stats.add(pages=1, records=fresh, duplicates=len(page.items) - fresh)
+                    add(key)
+                    keep(obj)
+                state.add(len(page.items), len(fresh))
+                self.stats.add(pages=1, records=len(fresh), duplicates=len(page.items) - len(fresh))
+                if fresh:
+                    yield fresh
             if state.settled():
                 return
             self.stats.add(rereads=1)

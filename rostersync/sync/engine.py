@@ -332,7 +332,7 @@ class SyncEngine:
         now = self.clock()
         pool = counting = None
         if diff is not None and not shares_one_connection(self.engine):
-            pool = ThreadPoolExecutor(1, thread_name_prefix="rostersync-references")
+            pool = ThreadPoolExecutor(2, thread_name_prefix="rostersync-apply")
             counting = pool.submit(self._count_references, run_id, connection_id)
             pool.submit(checkpoint_wal, self.engine)
         try:

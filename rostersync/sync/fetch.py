@@ -188,30 +188,34 @@ def read_collection(
     batch: list[tuple] = []
     newest = None
     writer = BatchWriter(engine, kind, run_id, connection_id, process=process)
+    read_pages = getattr(reader, "read_pages", None)
     read_objects = getattr(reader, "read_objects", None)
     version = getattr(reader, "version", None)
     records = staged = 0
     try:
-        if read_objects is not None and version is not None:  # plain records take the fast route
-            rows = _object_rows(read_objects(name, since=since), kind, name, version, issues)
+        if version is not None and (read_pages or read_objects) is not None:  # plain records: the fast route
+            pages = (read_pages(name, since=since) if read_pages is not None
+                     else ([obj] for obj in read_objects(name, since=since)))
+            row_lists = _page_rows(pages, kind, name, version, issues)
         else:
-            rows = (_row(item, kind, name, issues) for item in reader.read(name, since=since))
-        for row in rows:
-            records += 1
-            if row is None:
-                continue
-            if not row[2]:  # skip
-                staged += 1
-                modified = row[5]  # date_last_modified
-                if modified is not None and (newest is None or modified > newest):
-                    newest = modified
-            batch.append(row)
-            if len(batch) >= batch_size:
-                out.records, out.staged = records, staged
-                writer.put(batch)
-                batch = []
-                if progress is not None:
-                    progress(name, records, None)
+            row_lists = ([_row(item, kind, name, issues)] for item in reader.read(name, since=since))
+        for rows in row_lists:
+            for row in rows:
+                records += 1
+                if row is None:
+                    continue
+                if not row[2]:  # skip
+                    staged += 1
+                    modified = row[5]  # date_last_modified
+                    if modified is not None and (newest is None or modified > newest):
+                        newest = modified
+                batch.append(row)
+                if len(batch) >= batch_size:
+                    out.records, out.staged = records, staged
+                    writer.put(batch)
+                    batch = []
+                    if progress is not None:
+                        progress(name, records, None)
         out.records, out.staged = records, staged
         if batch:
             writer.put(batch)
@@ -243,20 +247,33 @@ def read_collection(
     return out
 
 
-def _object_rows(objects: Iterator[Any], kind: Kind, collection: str, version: Version,
-                 issues: IssueLog) -> Iterator[tuple | None]:
-    """The staged values of each JSON object the reader yields (None to drop it): plain ones by
-    the fast route, the others through the typed parser, which reports their problems."""
+_SLICE = 500  # objects turned into rows at a time
+
+
+def _page_rows(pages: Iterator[list[Any]], kind: Kind, collection: str, version: Version,
+               issues: IssueLog) -> Iterator[list[tuple | None]]:
+    """The staged values of each JSON object the reader yields, a page at a time (None to drop
+    one): plain ones by the fast route, the others through the typed parser, which reports
+    their problems."""
     fast = fast_rows(kind, collection, version)
-    for obj in objects:
-        row = fast(obj) if fast is not None else None
-        if row is None:
-            try:
-                item: Record | RecordError = parse_record(kind, obj, version)
-            except RecordError as exc:
-                item = exc
-            row = _row(item, kind, collection, issues)
-        yield row
+    for page in pages:
+        # a slice at a time, so the writer gets its first batch of a page early, not after all of it
+        for start in range(0, len(page), _SLICE):
+            objects = page[start:start + _SLICE]
+            rows = list(map(fast, objects)) if fast is not None else [None] * len(objects)
+            if None in rows:
+                for at, row in enumerate(rows):
+                    if row is None:
+                        rows[at] = _parsed_row(objects[at], kind, collection, version, issues)
+            yield rows
+
+
+def _parsed_row(obj: Any, kind: Kind, collection: str, version: Version, issues: IssueLog) -> tuple | None:
+    try:
+        item: Record | RecordError = parse_record(kind, obj, version)
+    except RecordError as exc:
+        item = exc
+    return _row(item, kind, collection, issues)
 
 
 def _row(item: Any, kind: Kind, collection: str, issues: IssueLog) -> tuple | None:

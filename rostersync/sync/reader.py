@@ -8,9 +8,10 @@ run and changes nothing, any other ``RostersyncError`` fails that collection
 only (it is not applied and not reconciled).
 
 A reader may also offer ``read_objects`` (the same records as the JSON values
-the provider sent, not parsed) and a ``version``; the engine then builds the
-staged rows of plain records directly (:mod:`rostersync.sync.fastrows`) and
-parses only the others.
+the provider sent, not parsed) or ``read_pages`` (those values a page at a
+time, as lists) and a ``version``; the engine then builds the staged rows of
+plain records directly (:mod:`rostersync.sync.fastrows`) and parses only the
+others.
 
 ``OneRosterClient`` is a RosterReader; so are the fakes the tests use. The
 engine gets a :data:`ReaderFactory` that builds a reader for a stored

@@ -154,3 +154,53 @@ def test_a_connection_lost_after_some_records_fails_that_collection_only(setup):
     assert result.collections["students"]["state"] == "failed" and result.collections["students"]["records"] == 3
     assert "enrollments" in [name for name, _ in reader.calls]  # the collections after it are still read
     assert all(c["state"] != "failed" for name, c in result.collections.items() if name != "students")
+
+
+class _PagedReader(FakeReader):
+    """The same records as FakeReader, handed over in pages of a few (as the client does)."""
+
+    def read_pages(self, resource, *, since=None):
+        page = []
+        for obj in self.read_objects(resource, since=since):
+            page.append(obj)
+            if len(page) == 4:
+                yield page
+                page = []
+        if page:
+            yield page
+
+
+def _stored(engine):
+    from sqlalchemy import select
+
+    from rostersync.store.tables import ROSTER_TABLES
+
+    with engine.connect() as db:
+        return {kind: sorted(db.execute(select(t.c.sourced_id, t.c.status, t.c.raw, t.c.content_hash)).all())
+                for kind, t in ROSTER_TABLES.items()}
+
+
+def test_pages_of_records_give_the_store_and_report_that_records_one_by_one_give():
+    collections = FakeReader.from_district(generate(seed=6, students=15)).collections
+    students = collections["students"]
+    students[1] = {k: v for k, v in students[1].items() if k != "sourcedId"}  # malformed: reported, dropped
+    students[2] = {**students[2], "role": "wizard"}  # an invalid enum: the general route decides
+    students[5] = {**students[5], "metadata": {"ext:house": "Blue"}}  # irregular: the general route
+    students.append(dict(students[6]))  # read twice
+    results = []
+    for reader in (FakeReader(collections), _PagedReader(collections)):
+        engine = create_engine_for("sqlite://")
+        migrate(engine)
+        vault = Vault.from_key_text(generate_key())
+        with begin_write(engine) as db:
+            add_connection(db=db, vault=vault, name="district", settings={},
+                           secrets={"client_secret": "unit-secret-1"})
+        result = SyncEngine(engine=engine, vault=vault, reader_factory=reader.factory).run("district")
+        results.append((result.state, result.records_read, result.counts, result.to_dict()["warnings"],
+                        _stored(engine)))
+        engine.dispose()
+    assert results[0] == results[1]
+    state, read, counts, warnings, stored = results[1]
+    assert state == "applied" and read == sum(len(v) for v in collections.values())
+    assert any("sourcedId" in w["message"] for w in warnings)
+    assert len(stored[Kind.USER]) == len(students) - 2 + len(collections["teachers"])
