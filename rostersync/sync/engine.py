@@ -325,16 +325,16 @@ class SyncEngine:
         staged tables and the roster as committed before the apply, which gives the same answer
         as after it) and recorded in the same transaction.
 
-        The same helper thread then checkpoints the WAL (SQLite): what the run staged is
+        A second helper thread checkpoints the WAL meanwhile (SQLite): what the run staged is
         copied into the database file while the apply runs, not before it. The apply commits
         without a checkpoint (it would find the helper's running and skip); the transaction
-        that empties the staged tables, after the helper is done, copies the apply's pages."""
+        that empties the staged tables, after the helpers are done, copies the apply's pages."""
         now = self.clock()
         pool = counting = None
         if diff is not None and not shares_one_connection(self.engine):
             pool = ThreadPoolExecutor(2, thread_name_prefix="rostersync-apply")
             counting = pool.submit(self._count_references, run_id, connection_id)
-            pool.submit(checkpoint_wal, self.engine)
+            pool.submit(self._checkpoint)
         try:
             with begin_write(self.engine, checkpoint=False) as db:
                 conn = get_connection_by_id(db=db, connection_id=connection_id)
@@ -359,6 +359,13 @@ class SyncEngine:
                 pool.shutdown(wait=True)
         with begin_write(self.engine, foreign_keys=False) as db:
             staging.clear_run(db=db, run_id=run_id)
+
+    def _checkpoint(self) -> None:
+        try:
+            checkpoint_wal(self.engine)
+        except Exception as exc:  # the apply's own commit path checkpoints later anyway
+            log.warning("copying the staged pages into the database file failed (%s); left to the next commit",
+                        type(exc).__name__)
 
     def _count_references(self, run_id: int, connection_id: int) -> list[staging.Unresolved]:
         with self.engine.connect() as db:
