@@ -39,6 +39,7 @@ from .staging import sqlite_stage_sql
 _CHILD = Path(__file__).with_name("_stagechild.py")
 _HEADER = struct.Struct(">I")
 CACHE_KIB = 32 * 1024  # the child's SQLite page cache
+CHILD_CHECKPOINT_PAGES = 65_536  # 1 GiB of WAL with 16 KiB pages: a 1.5M-record district stages below it
 
 
 class StagingFailed(StoreError):
@@ -67,9 +68,11 @@ class StagingProcess:
             stderr=subprocess.DEVNULL, close_fds=True,
         )
         try:
-            # No checkpoints in the child: they would copy every staged page into the database
-            # file on the busiest core; the sync's apply does that on the other one.
-            pragmas = [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}", "PRAGMA wal_autocheckpoint=0"]
+            # Hardly any checkpoints in the child: they would copy every staged page into the
+            # database file on the busiest core; the sync's apply does that on the other one. The
+            # bound keeps the WAL of a very large district from growing without limit.
+            pragmas = [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}",
+                       f"PRAGMA wal_autocheckpoint={CHILD_CHECKPOINT_PAGES}"]
             self._send(("open", str(path), pragmas))
             self._receive()
         except StagingFailed:
