@@ -57,11 +57,14 @@ def _read(stream):
 def _read_ahead(stream, frames: queue.Queue) -> None:
     """Take frames off the pipe as they come. A batch is larger than the pipe's buffer, so
     without this the parent's next batch would wait, half-written, until this one is staged."""
-    while True:
-        body = _read(stream)
-        frames.put(body)
-        if body is None:
-            return
+    try:
+        while True:
+            body = _read(stream)
+            if body is None:
+                return
+            frames.put(body)
+    finally:  # end of input, or the pipe failed: the main loop rolls back and exits
+        frames.put(None)
 
 
 def _widen(pipe) -> None:

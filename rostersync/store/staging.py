@@ -131,10 +131,7 @@ def stage_values(
         db.exec_driver_sql(prepared.sql, params)
         return
     time = prepared.time
-    if time is None:
-        params = [(run_id, *row, connection_id) for row in values]
-    else:
-        params = [(run_id, *row[:_TIME], time(row[_TIME]), *row[_TIME + 1:], connection_id) for row in values]
+    params = [(run_id, *row[:_TIME], time(row[_TIME]), *row[_TIME + 1:], connection_id) for row in values]
     db.exec_driver_sql(prepared.sql, params)
 
 
@@ -170,7 +167,7 @@ def _text(value: str):
 @dataclass(frozen=True)
 class _Prepared:
     sql: str
-    time: Callable[[Any], Any] | None  # date_last_modified to driver form (None: as it is)
+    time: Callable[[Any], Any] | None  # date_last_modified to driver form (SQLite; None for arrays)
     columnar: bool = False  # one statement per batch, one array parameter per column
 
 
