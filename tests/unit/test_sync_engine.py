@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 import pytest
+from sqlalchemy import select
 
 from rostersync.oneroster.kinds import Kind
 from rostersync.sandbox.district import generate
@@ -16,18 +17,25 @@ from rostersync.store import (
     migrate,
     update_connection,
 )
+from rostersync.store.tables import ROSTER_TABLES
 from rostersync.sync import ConnectionPaused, RunNotHeld, SyncEngine
 from rostersync.sync.testing import FakeReader
 from rostersync.vault import Vault, generate_key
 
 
-@pytest.fixture
-def setup():
+def _store():
+    """An in-memory store holding one connection, "district", and its vault."""
     engine = create_engine_for("sqlite://")
     migrate(engine)
     vault = Vault.from_key_text(generate_key())
     with begin_write(engine) as db:
         add_connection(db=db, vault=vault, name="district", settings={}, secrets={"client_secret": "unit-secret-1"})
+    return engine, vault
+
+
+@pytest.fixture
+def setup():
+    engine, vault = _store()
     reader = FakeReader.from_district(generate(seed=6, students=15))
     yield engine, vault, reader
     engine.dispose()
@@ -171,10 +179,6 @@ class _PagedReader(FakeReader):
 
 
 def _stored(engine):
-    from sqlalchemy import select
-
-    from rostersync.store.tables import ROSTER_TABLES
-
     with engine.connect() as db:
         return {kind: sorted(db.execute(select(t.c.sourced_id, t.c.status, t.c.raw, t.c.content_hash)).all())
                 for kind, t in ROSTER_TABLES.items()}
@@ -189,12 +193,7 @@ def test_pages_of_records_give_the_store_and_report_that_records_one_by_one_give
     students.append(dict(students[6]))  # read twice
     results = []
     for reader in (FakeReader(collections), _PagedReader(collections)):
-        engine = create_engine_for("sqlite://")
-        migrate(engine)
-        vault = Vault.from_key_text(generate_key())
-        with begin_write(engine) as db:
-            add_connection(db=db, vault=vault, name="district", settings={},
-                           secrets={"client_secret": "unit-secret-1"})
+        engine, vault = _store()
         result = SyncEngine(engine=engine, vault=vault, reader_factory=reader.factory).run("district")
         results.append((result.state, result.records_read, result.counts, result.to_dict()["warnings"],
                         _stored(engine)))
