@@ -65,6 +65,8 @@ def test_the_child_process_stages_exactly_what_staging_in_process_stages(tmp_pat
     rows[2] = (*rows[2][:5], None, *rows[2][6:])
     whole = datetime.datetime(2026, 1, 2, 3, 4, 5, tzinfo=datetime.timezone.utc)  # no fraction of a second
     rows[3] = (*rows[3][:5], whole, *rows[3][6:])
+    precise = datetime.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=datetime.timezone.utc)  # six fraction digits
+    rows[4] = (*rows[4][:5], precise, *rows[4][6:])
 
     with begin_write(engine) as db:
         staging.stage_values(db=db, kind=Kind.USER, run_id=in_process, connection_id=cid, values=rows[:10])
@@ -83,6 +85,14 @@ def test_the_child_process_stages_exactly_what_staging_in_process_stages(tmp_pat
     assert got[[r["sourced_id"] for r in got].index(rows[0][0])]["op"] == "skip"
     assert any(r["date_last_modified"] == moved.astimezone(datetime.timezone.utc) for r in got)
     assert any(r["date_last_modified"] == whole for r in got)
+    assert any(r["date_last_modified"] == precise for r in got)
+    stored_text = {}  # the text in the file, as SQL compares it, not only the value read back
+    with engine.connect() as db:
+        for run_id in (in_process, in_child):
+            stored_text[run_id] = db.exec_driver_sql(
+                "SELECT sourced_id, date_last_modified FROM staged_users WHERE run_id = ? ORDER BY sourced_id",
+                (run_id,)).all()
+    assert stored_text[in_child] == stored_text[in_process]
 
 
 def test_a_batch_the_store_refuses_fails_with_a_message_and_the_process_goes_on(tmp_path, vault):

@@ -1,6 +1,7 @@
 """The op a staged row gets (the diff of one record) is the same on SQLite, whose staging
-statement is an INSERT ... VALUES written for it, and on PostgreSQL, which runs diff_op in
-an INSERT ... SELECT: every stored state against every kind of staged row, repeats
+statement is an INSERT ... VALUES written for it (run in this process, or by the staging
+writer process with the row bound as it was sent), and on PostgreSQL, which runs diff_op
+in an INSERT ... SELECT: every stored state against every kind of staged row, repeats
 included."""
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from rostersync.store import runs as store_runs
 from rostersync.store import staging
 from rostersync.store.connections import add_connection
 from rostersync.store.engine import begin_write, create_engine_for, migrate
+from rostersync.store.stagewriter import StagingProcess
 from rostersync.store.tables import ROSTER_TABLES, STAGED_TABLES
 
 NOW = datetime.datetime(2026, 11, 30, 12, 0, tzinfo=datetime.timezone.utc)
@@ -42,14 +44,27 @@ def _row(sid: str, status: str | None, digest: str | None, skip: bool) -> tuple:
             None if skip else digest)
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request, tmp_path):
-    if request.param == "sqlite":
+@pytest.fixture(params=["sqlite", "sqlite-child", "postgresql"])
+def writer(request, tmp_path):
+    """(engine, stage): stage(run_id, connection_id, rows) stages one batch of orgs and commits it."""
+    if request.param.startswith("sqlite"):
         engine = create_engine_for(f"sqlite:///{tmp_path / 'store.db'}")
     else:
         engine = create_engine_for(request.getfixturevalue("pg_url"))
     migrate(engine)
-    yield engine
+    process = StagingProcess(engine) if request.param == "sqlite-child" else None
+
+    def stage(run_id: int, connection_id: int, rows: list[tuple]) -> None:
+        if process is not None:
+            process.stage(Kind.ORG, run_id, connection_id, rows)
+            process.flush()
+            return
+        with begin_write(engine) as db:
+            staging.stage_values(db=db, kind=Kind.ORG, run_id=run_id, connection_id=connection_id, values=rows)
+
+    yield engine, stage
+    if process is not None:
+        process.close()
     engine.dispose()
 
 
@@ -81,7 +96,8 @@ def _ops(engine, run_id: int) -> dict[str, tuple[str, int, bool]]:
                 for r in db.execute(select(table).where(table.c.run_id == run_id))}
 
 
-def test_every_stored_state_and_staged_row_gets_the_op_diff_op_defines(engine, vault):
+def test_every_stored_state_and_staged_row_gets_the_op_diff_op_defines(writer, vault):
+    engine, stage = writer
     connection_id, other_id, run_id = _setup(engine, vault)
     cases = list(itertools.product(STORED, STATUS, HASH, SKIP))
     rows = []
@@ -91,14 +107,14 @@ def test_every_stored_state_and_staged_row_gets_the_op_diff_op_defines(engine, v
             _store(db, connection_id, sid, stored)
             _store(db, other_id, sid, "live")  # another connection's record never counts
             rows.append(_row(sid, status, "h-stored" if content == "same" else "h-new", skip))
-    with begin_write(engine) as db:
-        staging.stage_values(db=db, kind=Kind.ORG, run_id=run_id, connection_id=connection_id, values=rows)
+    stage(run_id, connection_id, rows)
     ops = _ops(engine, run_id)
     for number, case in enumerate(cases):
         assert ops[f"org-{number}"] == (_expected(*case), 1, case[3]), case
 
 
-def test_repeats_keep_the_first_op_when_equal_and_skip_when_they_differ(engine, vault):
+def test_repeats_keep_the_first_op_when_equal_and_skip_when_they_differ(writer, vault):
+    engine, stage = writer
     connection_id, _, run_id = _setup(engine, vault)
     with begin_write(engine) as db:
         _store(db, connection_id, "kept", "live")
@@ -108,13 +124,11 @@ def test_repeats_keep_the_first_op_when_equal_and_skip_when_they_differ(engine, 
     again = [_row("kept", "active", "h-new", False), _row("clash", "active", "h-other", False),
              _row("new", "active", "h-new", False), _row("bad", "active", None, True)]
     for batch in (first, again, [_row("new", "active", "h-new", False)]):  # across batches
-        with begin_write(engine) as db:
-            staging.stage_values(db=db, kind=Kind.ORG, run_id=run_id, connection_id=connection_id, values=batch)
+        stage(run_id, connection_id, batch)
     assert _ops(engine, run_id) == {
         "kept": ("update", 2, False), "clash": ("skip", 2, True), "new": ("create", 3, False),
         "bad": ("skip", 2, True),
     }
-    with begin_write(engine) as db:  # within one batch, as a writer folds them
-        staging.stage_values(db=db, kind=Kind.ORG, run_id=run_id, connection_id=connection_id,
-                             values=[_row("twice", "active", "h-1", False), _row("twice", "active", "h-1", False)])
+    # within one batch, as a writer folds them
+    stage(run_id, connection_id, [_row("twice", "active", "h-1", False), _row("twice", "active", "h-1", False)])
     assert _ops(engine, run_id)["twice"] == ("create", 2, False)
