@@ -1,8 +1,8 @@
 """The op a staged row gets (the diff of one record) is the same on SQLite, whose staging
 statement is an INSERT ... VALUES written for it (run in this process, or by the staging
-writer process with the row bound as it was sent), and on PostgreSQL, which runs diff_op
-in an INSERT ... SELECT: every stored state against every kind of staged row, repeats
-included."""
+writer process, which binds NULLs and booleans through adapters of its own), and on
+PostgreSQL, which runs diff_op in an INSERT ... SELECT: every stored state against every
+kind of staged row, repeats included."""
 
 from __future__ import annotations
 
