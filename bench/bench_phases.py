@@ -11,12 +11,19 @@ and apply phases; the CPU of the staging writer process; and the ceiling the
 measured CPU implies (a perfect overlap of the three processes during the
 fetch, followed by the apply, on this machine's cores). A second run with
 ``--runs 2`` is a full re-sync of unchanged data.
+
+``--statements SECONDS`` also prints, for the diff and the apply, every SQL
+statement, commit and WAL checkpoint of this process that took at least that
+long: when it started (seconds from the start of the diff), how long it took,
+and on which thread, so the apply's use of the two cores can be read off.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
+import threading
 import resource
 import sys
 import tempfile
@@ -59,10 +66,59 @@ class Timings:
         setattr(owner, name, timed)
 
 
+class StatementLog:
+    """The slow statements, commits and checkpoints of the sync's diff and apply (``--statements``)."""
+
+    def __init__(self, engine, engine_module, threshold: float) -> None:
+        from sqlalchemy import event
+
+        self.threshold = threshold
+        self.start: float | None = None  # set when the diff begins
+        self.lines: list[tuple[float, float, str, str]] = []
+        event.listen(engine, "before_cursor_execute", self._before)
+        event.listen(engine, "after_cursor_execute", self._after)
+        begin_write, checkpoint_wal = engine_module.begin_write, engine_module.checkpoint_wal
+
+        @contextlib.contextmanager
+        def timed_begin_write(*args, **kwargs):
+            with begin_write(*args, **kwargs) as db:
+                yield db
+                began = time.perf_counter()  # the commit runs as the block exits
+            self._add(began, "COMMIT" + (" (no checkpoint)" if kwargs.get("checkpoint") is False else ""))
+
+        def timed_checkpoint(engine):
+            began = time.perf_counter()
+            try:
+                return checkpoint_wal(engine)
+            finally:
+                self._add(began, "WAL checkpoint (helper)")
+
+        engine_module.begin_write, engine_module.checkpoint_wal = timed_begin_write, timed_checkpoint
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        conn.info["bench_began"] = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        began = conn.info.pop("bench_began", None)
+        if began is not None:
+            self._add(began, " ".join(statement.split())[:90])
+
+    def _add(self, began: float, what: str) -> None:
+        took = time.perf_counter() - began
+        if self.start is not None and took >= self.threshold:
+            self.lines.append((began - self.start, took, threading.current_thread().name, what))
+
+    def report(self) -> str:
+        rows = [f"    {at:6.2f} s +{took:5.2f} s  {thread:<20} {what}" for at, took, thread, what in sorted(self.lines)]
+        return "\n".join(["  slow statements of the diff and apply (start, duration, thread):", *rows])
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--students", type=int, default=157_480, help="district size (157,480 students: 1M records)")
     parser.add_argument("--runs", type=int, default=1, help="full syncs in a row (the later ones change nothing)")
+    parser.add_argument("--statements", type=float, metavar="SECONDS",
+                        help="also list the diff's and apply's statements that took at least SECONDS")
     args = parser.parse_args()
 
     import rostersync.sync.engine as engine_module
@@ -100,10 +156,23 @@ def main() -> None:
             with begin_write(services.engine) as db:
                 add_connection(db=db, vault=services.vault, name="bench", settings=spec.to_dict(),
                                secrets=spec.secrets(), hold_delete_percent=100, hold_update_percent=100)
+            statements = (StatementLog(services.engine, engine_module, args.statements)
+                          if args.statements is not None else None)
+            if statements is not None:
+                original_diff = SyncEngine._diff
+
+                def diff(self, *a, **k):
+                    statements.start = time.perf_counter()
+                    return original_diff(self, *a, **k)
+
+                SyncEngine._diff = diff
             print(f"## One full sync into SQLite, step by step ({bench_sync.machine()})\n")
             for number in range(1, args.runs + 1):
                 timings.totals.clear()
                 collections.clear()
+                if statements is not None:
+                    statements.lines.clear()
+                    statements.start = None
                 wall, cpu, child, served = (time.perf_counter(), time.process_time(), _children_cpu(),
                                             _cpu_of(sandbox_pid))
                 result = services.sync.run("bench", mode="full")
@@ -128,7 +197,10 @@ def main() -> None:
                 ceiling = n / (overlap + diff_wall + apply_wall)
                 print(f"  fetch: {100 * (fetch_cpu + child + served) / (fetch_wall * cores):.0f}% of {cores} cores "
                       f"busy; a perfect overlap of the fetch ({overlap:.1f} s) then diff and apply gives at most "
-                      f"{ceiling:,.0f} records/s\n")
+                      f"{ceiling:,.0f} records/s")
+                if statements is not None:
+                    print(statements.report())
+                print()
             services.close()
     finally:
         box.stop()
