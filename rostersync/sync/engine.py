@@ -70,6 +70,7 @@ from ..store.locks import sync_lock
 from ..store.tables import OP_ABSENT, OP_CREATE, OP_DELETE, OP_NONE, OP_SAME, OP_SKIP, OP_UPDATE
 from ..store.types import UTC
 from ..vault import Vault
+from .allocator import hold_mmap_threshold
 from .errors import ConnectionPaused, RunNotHeld, StoreMoved
 from .fetch import COMPLETE, EMPTY, FAILED, CollectionRead, IssueLog, Progress, read_collection
 from .guard import Thresholds, hold_reasons
@@ -134,6 +135,7 @@ class SyncEngine:
         self.max_warnings = max_warnings
         # stage from a child process when the store is a SQLite file (rostersync.store.stagewriter)
         self.staging_process = staging_process and stagewriter.usable(engine)
+        hold_mmap_threshold()  # a sync's multi-megabyte buffers go back to the system when freed (.allocator)
 
     # -- public API ------------------------------------------------------------
 
