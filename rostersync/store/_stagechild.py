@@ -20,8 +20,8 @@ answers each on stdout the same way:
 A thread reads the frames off stdin as they arrive, so the parent can send the
 next batch while this one is written.
 
-Per row, the writer does as little in Python as it can. Its garbage collector is off
-(the frames hold no cycles, and collecting after every few thousand decoded lists cost
+Two settings keep the writer's per-row cost down. Its garbage collector is off (the
+frames hold no cycles, and collecting after every few thousand decoded lists cost
 several percent of its time). ``None`` and booleans are bound through registered
 adapters: without one, Python 3.11's sqlite3 looks for an adapter and fails, raising
 and discarding an AttributeError, for every such value (about 0.6 us each, a few per
