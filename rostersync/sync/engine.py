@@ -65,7 +65,7 @@ from ..store.connections import (
     get_connection_by_id,
     set_last_applied_run,
 )
-from ..store.engine import begin_write, checkpoint_wal, shares_one_connection
+from ..store.engine import begin_write, checkpoint_wal, shares_one_connection, sqlite_path
 from ..store.locks import sync_lock
 from ..store.tables import OP_ABSENT, OP_CREATE, OP_DELETE, OP_NONE, OP_SAME, OP_SKIP, OP_UPDATE
 from ..store.types import UTC
@@ -222,8 +222,14 @@ class SyncEngine:
                                      + (f": {first.message}" if first else ""),
                                      fix=first.fix if first else None), reads)
             return
-        diff = self._diff(conn, run_id, mode, checkpoints, issues, reads)
+        copying = self._copy_staged()  # meanwhile, the staged pages go into the database file
+        try:
+            diff = self._diff(conn, run_id, mode, checkpoints, issues, reads)
+        except BaseException:
+            _join(copying)
+            raise
         if dry_run or diff.held:
+            _join(copying)
             with begin_write(self.engine, foreign_keys=not dry_run) as db:
                 diff.record_references(db, staging.unresolved_references(db=db, run_id=run_id, connection_id=conn.id))
                 if dry_run:
@@ -231,7 +237,7 @@ class SyncEngine:
                 store_runs.update_run(db=db, run_id=run_id, finished_at=self.clock(),
                                       state=store_runs.DISCARDED if dry_run else store_runs.HELD)
         else:
-            self._apply(run_id, conn.id, conn.last_applied_run_id, diff=diff)
+            self._apply(run_id, conn.id, conn.last_applied_run_id, diff=diff, copying=copying)
 
     def _fetch(self, conn: StoredConnection, run_id: int, mode: str, checkpoints: Mapping[str, datetime.datetime],
                issues: IssueLog, reads: dict[str, CollectionRead], progress: Progress | None) -> None:
@@ -279,7 +285,8 @@ class SyncEngine:
                           "with this connection.")
                 for r in reads.values() if r.state == EMPTY
             ]
-        # No WAL checkpoint at this commit: the apply runs it on its helper thread (see _apply).
+        # No WAL checkpoint at this commit: the run's staged pages are being copied meanwhile
+        # (see _copy_staged), and the apply copies what this commits before it begins.
         with begin_write(self.engine, checkpoint=False) as db:
             for kind in self._reconcilable(mode, reads):
                 staging.mark_absent(db=db, kind=kind, run_id=run_id, connection_id=conn.id)
@@ -321,22 +328,33 @@ class SyncEngine:
         return [kind for kind in SYNC_ORDER
                 if kind in by_kind and all(r.state == COMPLETE for r in by_kind[kind])]
 
-    def _apply(self, run_id: int, connection_id: int, expected_base: int | None, *, diff: _Diff | None = None) -> None:
+    def _apply(self, run_id: int, connection_id: int, expected_base: int | None, *, diff: _Diff | None = None,
+               copying: threading.Thread | None = None) -> None:
         """Apply the run in one transaction. With ``diff`` (a run just read, not yet checked for
         references), the references are counted on a second connection meanwhile (reading the
         staged tables and the roster as committed before the apply, which gives the same answer
         as after it) and recorded in the same transaction.
 
-        A second helper thread checkpoints the WAL meanwhile (SQLite): what the run staged is
-        copied into the database file while the apply runs, not before it. The apply commits
-        without a checkpoint (it would find the helper's running and skip); the transaction
-        that empties the staged tables, after the helpers are done, copies the apply's pages."""
+        ``copying`` is the thread of :meth:`_copy_staged`. The apply waits for it, then
+        checkpoints what the diff committed since, and only then begins: its transaction starts
+        on a WAL that is all in the database file, so SQLite writes the apply's pages over the
+        WAL from its start instead of after the staged ones. The WAL of a 1M-record first sync
+        then peaks at about 760 MB instead of 1.35 GB, and the apply writes into file pages
+        the kernel already holds (allocating fresh ones cost the apply several seconds of
+        kernel time on this machine). If a reader of another process still needs the WAL,
+        SQLite appends instead, as before; nothing else changes.
+
+        The apply commits without a checkpoint (the helper's reading could make it skip);
+        the transaction that empties the staged tables, after the helper is done, copies the
+        apply's pages."""
         now = self.clock()
         pool = counting = None
+        if copying is not None:
+            copying.join()
+            self._checkpoint()
         if diff is not None and not shares_one_connection(self.engine):
-            pool = ThreadPoolExecutor(2, thread_name_prefix="rostersync-apply")
+            pool = ThreadPoolExecutor(1, thread_name_prefix="rostersync-apply")
             counting = pool.submit(self._count_references, run_id, connection_id)
-            pool.submit(self._checkpoint)
         try:
             with begin_write(self.engine, checkpoint=False) as db:
                 conn = get_connection_by_id(db=db, connection_id=connection_id)
@@ -361,6 +379,16 @@ class SyncEngine:
                 pool.shutdown(wait=True)
         with begin_write(self.engine, foreign_keys=False) as db:
             staging.clear_run(db=db, run_id=run_id)
+
+    def _copy_staged(self) -> threading.Thread | None:
+        """Start checkpointing what the run staged on a helper thread (a SQLite file store:
+        the staging writer commits without checkpoints), so it overlaps the diff; None when
+        there is nothing to copy (PostgreSQL, an in-memory store)."""
+        if sqlite_path(self.engine) is None:
+            return None
+        thread = threading.Thread(target=self._checkpoint, name="rostersync-copy-staged", daemon=True)
+        thread.start()
+        return thread
 
     def _checkpoint(self) -> None:
         try:
@@ -426,6 +454,11 @@ class _Diff:
             db=db, run_id=self.run_id, warnings=self.warnings(unresolved),
             unresolved={u.ref.label: {"count": u.count, "examples": u.examples} for u in unresolved},
         )
+
+
+def _join(thread: threading.Thread | None) -> None:
+    if thread is not None:
+        thread.join()
 
 
 def _not_read(name: str, since: datetime.datetime | None, cause: CollectionRead) -> CollectionRead:
