@@ -344,9 +344,8 @@ class SyncEngine:
         kernel time on this machine). If a reader of another process still needs the WAL,
         SQLite appends instead, as before; nothing else changes.
 
-        The apply commits without a checkpoint (the helper's reading could make it skip);
-        the transaction that empties the staged tables, after the helper is done, copies the
-        apply's pages."""
+        The apply commits without a checkpoint; the transaction that empties the staged tables
+        right after copies the apply's pages and its own in one checkpoint."""
         now = self.clock()
         pool = counting = None
         if copying is not None:
