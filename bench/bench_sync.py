@@ -337,7 +337,7 @@ def rate(records: int, seconds: float) -> float:
 def report(rows: list[dict], delta: dict | None, args) -> str:
     lines = [f"## Sync benchmark ({datetime.date.today().isoformat()}, {machine()})", "",
              f"Load average (1 min) when the run started / ended: {args.load_before:.1f} / "
-             f"{os.getloadavg()[0]:.1f}.", ""]
+             f"{os.getloadavg()[0]:.1f}. Page cache when it started: {args.cache_before}.", ""]
     lines += ["Full sync from the sandbox (served by a child process on the same machine), off-peak, "
               "5 requests in flight.", ""]
     head = "| records | students | read alone | SQLite | PostgreSQL | peak memory (SQLite / PostgreSQL) |"
@@ -393,6 +393,18 @@ def aims(rows: list[dict], delta: dict | None) -> list[str]:
     return out
 
 
+def page_cache() -> str:
+    """The kernel's page cache (``Cached`` in /proc/meminfo): how much else the kernel holds in
+    memory bears on what it costs a sync to grow its files (see docs/benchmarks.md)."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("Cached:"):
+                return f"{int(line.split()[1]) / 1024 / 1024:.1f} GB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return "unknown"
+
+
 def machine() -> str:
     import psutil
 
@@ -440,6 +452,7 @@ def main() -> None:
     import tempfile
 
     args.load_before = os.getloadavg()[0]
+    args.cache_before = page_cache()
 
     sizes = sorted({int(s) for s in args.sizes.split(",") if s.strip()} | {args.records})
     sizes = [s for s in sizes if s <= args.records]
