@@ -69,8 +69,9 @@ class StagingProcess:
         )
         try:
             # Hardly any checkpoints in the child: they would copy every staged page into the
-            # database file on the busiest core; the sync's apply does that on the other one. The
-            # bound keeps the WAL of a very large district from growing without limit.
+            # database file on the busiest core, during the fetch; the sync engine does that on a
+            # helper thread once the fetch ends (SyncEngine._copy_staged). The bound keeps the WAL
+            # of a very large district from growing without limit.
             pragmas = [*SQLITE_PRAGMAS, f"PRAGMA cache_size=-{CACHE_KIB}",
                        f"PRAGMA wal_autocheckpoint={CHILD_CHECKPOINT_PAGES}"]
             self._send(("open", str(path), pragmas))
